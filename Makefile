@@ -1,0 +1,34 @@
+# make run   - make .venv with a Python 3.12+ found on this machine, install, run the ubi experiment
+# make test  - the same set-up, then the test suite
+.DEFAULT_GOAL := run
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# First Python 3.12+ found: $PYTHON, then python3.13/3.12 on PATH, then pyenv's versions.
+find_python = $(shell for c in "$$PYTHON" python3.13 python3.12 python3 python \
+	$$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python3 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3; do \
+	[ -n "$$c" ] || continue; p=$$(command -v "$$c" 2>/dev/null) || continue; \
+	PYENV_VERSION= "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo "$$p"; break; }; \
+	done)
+
+$(STAMP): pyproject.toml
+	@py="$(find_python)"; \
+	if [ -z "$$py" ]; then echo "error: commonsabm needs Python 3.12 or newer and none was found (set PYTHON=/path/to/python3.12)" >&2; exit 1; fi; \
+	echo "using $$py ($$($$py --version))"; \
+	rm -rf $(VENV) && "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+.PHONY: run test venv clean
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m commonsabm +experiment=ubi
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache

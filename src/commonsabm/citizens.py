@@ -1,0 +1,320 @@
+"""Residents, stored and updated as arrays: one entry per adult, no Python object each.
+
+The behaviours are methods named for what residents do (``work``, ``claim_benefits``,
+``spend``, ``volunteer``...); each acts on every resident at once. ``citizens[i]`` gives a
+read-only view of one resident for inspection.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .network import build_ties, in_reach, neighbourhoods
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+
+FULL_TIME, PART_TIME, UNEMPLOYED, INACTIVE, RETIRED = range(5)
+STATUSES = ("full_time", "part_time", "unemployed", "inactive", "retired")
+# Who pays a worker: wages from the first two are individual; the last three pay a pool.
+LOCAL_PRIVATE, OUTSIDE_FIRM, COUNCIL, PRIMES, COMMONS = range(5)
+EMPLOYERS = ("local_private", "outside", "council", "primes", "commons")
+WEEKS_PER_MONTH = 52 / 12
+
+
+class Citizens:
+    sector = "citizens"
+
+    def __init__(self, model: CommonsModel, n: int):
+        self.model = model
+        cfg = model.config
+        rng = model.rng
+        place = cfg.place
+        self.n = n
+        self.nbhd = neighbourhoods(n, cfg.network)
+        self.n_nbhd = int(self.nbhd.max()) + 1
+        self.reach = in_reach(self.n_nbhd, cfg.network.reach)
+        self.ties = build_ties(rng, self.nbhd, cfg.network)
+        self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+
+        shares = np.array([place.full_time_share, place.part_time_share, place.unemployed_share,
+                           place.inactive_share, place.retired_share])
+        self.status = rng.choice(5, size=n, p=shares / shares.sum()).astype(np.int8)
+        self.employer = np.where(rng.random(n) < 0.5, LOCAL_PRIVATE, OUTSIDE_FIRM).astype(np.int8)
+        self.wage_rate = place.hourly_wage * np.exp(cfg.place.wage_dispersion * rng.standard_normal(n))
+        beh = cfg.behaviour
+        self.motivation = np.clip(rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
+                                  + place.civic_motivation_shift, 0.0, 1.0)
+        self.skills = np.clip(rng.normal(place.skills_mean, 0.2, n), 0.0, 1.0)
+        monthly = np.where(self.status <= PART_TIME, self.wage_rate * cfg.time.full_time_hours,
+                           cfg.welfare.jobseeker_benefit)
+        self.cash = monthly * place.savings_months * rng.lognormal(0.0, 0.8, n)
+        self.stress = np.zeros(n)
+        self.sanction_left = np.zeros(n, dtype=np.int16)
+        self.active = np.zeros(n, dtype=bool)
+        self.hours = np.zeros(n)
+        self.free_hours = np.zeros(n)
+        self.income = np.zeros(n)
+        self.conditional_share = np.zeros(n)
+        self.org = np.full(n, -1, dtype=np.int32)
+        self.sanctions_this_month = 0
+        self.income_by_source: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> MappingProxyType:
+        """A read-only snapshot of resident i, for inspection in notebooks and tests."""
+        fields = ("status", "employer", "wage_rate", "motivation", "skills", "cash", "stress",
+                  "sanction_left", "active", "hours", "free_hours", "income", "org", "nbhd")
+        view = {f: getattr(self, f)[i].item() for f in fields}
+        view["status"] = STATUSES[view["status"]]
+        view["employer"] = EMPLOYERS[view["employer"]] if view["status"] in STATUSES[:2] else None
+        view["ties"] = self.ties.indices[self.ties.indptr[i]:self.ties.indptr[i + 1]].tolist()
+        return MappingProxyType(view)
+
+    @property
+    def employed(self) -> np.ndarray:
+        return self.status <= PART_TIME
+
+    @property
+    def sanctioned(self) -> np.ndarray:
+        return self.sanction_left > 0
+
+    # ------------------------------------------------------------------ labour market
+    def change_jobs(self, automation_hazard: float, ubi_on: bool) -> None:
+        """Private jobs are lost (some to automation); claimants find work."""
+        cfg, rng = self.model.config, self.model.rng
+        private = self.employed & (self.employer <= OUTSIDE_FIRM)
+        lose = private & (rng.random(self.n) < cfg.place.job_loss_rate + automation_hazard)
+        finding = cfg.place.job_finding_rate * (1 + (cfg.behaviour.ubi_job_finding if ubi_on else 0.0))
+        find = (self.status == UNEMPLOYED) & (rng.random(self.n) < min(finding, 1.0))
+        self.status[lose] = UNEMPLOYED
+        n_find = int(find.sum())
+        full_time = cfg.place.full_time_share / (cfg.place.full_time_share + cfg.place.part_time_share)
+        self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
+        self.employer[find] = np.where(rng.random(n_find) < 0.5, LOCAL_PRIVATE, OUTSIDE_FIRM)
+        self.sanction_left[~(self.status == UNEMPLOYED)] = 0
+
+    def staff(self, employer: int, headcount: int, hire_unemployed: bool = True) -> None:
+        """Bring an employer's workforce to a headcount: hire claimants first, shed to the claimant pool."""
+        rng = self.model.rng
+        current = np.flatnonzero(self.employed & (self.employer == employer))
+        gap = headcount - len(current)
+        if gap < 0:
+            leave = rng.choice(current, size=-gap, replace=False)
+            self.status[leave] = UNEMPLOYED
+        elif gap > 0:
+            pools = [np.flatnonzero(self.status == UNEMPLOYED)] if hire_unemployed else []
+            pools.append(np.flatnonzero(self.employed & (self.employer <= OUTSIDE_FIRM)))
+            for pool in pools:
+                take = rng.choice(pool, size=min(gap, len(pool)), replace=False)
+                self.status[take[self.status[take] == UNEMPLOYED]] = PART_TIME
+                self.employer[take] = employer
+                self.sanction_left[take] = 0
+                gap -= len(take)
+                if gap == 0:
+                    break
+
+    def hours_worked(self, ubi_level: float) -> np.ndarray:
+        """Paid hours this month; a UBI trims them a little (Mincome: -1% to -5%)."""
+        cfg = self.model.config
+        hours = np.where(self.status == FULL_TIME, cfg.time.full_time_hours,
+                         np.where(self.status == PART_TIME, cfg.time.part_time_hours, 0.0))
+        if ubi_level > 0:
+            relative = min(ubi_level / cfg.welfare.jobseeker_benefit, 3.0)
+            hours = hours * max(0.0, 1.0 - cfg.behaviour.ubi_hours_response * relative)
+        return hours
+
+    # ------------------------------------------------------------------ income
+    def start_month(self) -> None:
+        self.income[:] = 0.0
+        self.income_by_source = {}
+
+    def _credit(self, who: np.ndarray | slice, amounts: np.ndarray | float, payer, channel: str) -> float:
+        """Move money from a payer's account to residents' cash and income, booked in the ledger."""
+        amounts = np.broadcast_to(amounts, self.income[who].shape) if np.ndim(amounts) == 0 else amounts
+        total = float(np.sum(amounts))
+        self.cash[who] += amounts
+        self.income[who] += amounts
+        payer.cash -= total
+        self.model.ledger.record(payer.sector, "citizens", total, channel)
+        self.income_by_source[channel] = self.income_by_source.get(channel, 0.0) + total
+        return total
+
+    def earn(self, employer: int, payer, amounts: np.ndarray | float) -> float:
+        """Pay individual wages (an array) or a pool (a float shared equally) to an employer's staff."""
+        workers = np.flatnonzero(self.employed & (self.employer == employer))
+        if np.ndim(amounts) == 0:
+            if amounts <= 0:
+                return 0.0
+            if len(workers) == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
+                workers = np.flatnonzero(self.status == UNEMPLOYED)
+                workers = workers if len(workers) else np.arange(self.n)
+            amounts = np.full(len(workers), amounts / len(workers))
+        else:
+            amounts = amounts[workers]
+        return self._credit(workers, amounts, payer, "wages")
+
+    def receive_shares(self, owners: np.ndarray, amount: float, payer, channel: str) -> None:
+        """Pay an amount out equally to a set of residents (members, owners)."""
+        if amount > 0:
+            owners = owners if len(owners) else np.arange(self.n)
+            self._credit(owners, amount / len(owners), payer, channel)
+
+    def credit_in_proportion(self, weights: np.ndarray, amount: float, payer, channel: str) -> None:
+        """Pay an amount out in proportion to weights (profits to owners by wealth)."""
+        total = weights.sum()
+        if amount > 0 and total > 0:
+            self._credit(slice(None), amount * weights / total, payer, channel)
+
+    def wage_bill(self, employer: int, hours: np.ndarray) -> np.ndarray:
+        """Individual wages owed by an employer that pays by the hour (zero for everyone else)."""
+        return np.where(self.employed & (self.employer == employer), self.wage_rate * hours, 0.0)
+
+    def claim_benefits(self, ubi_level: float) -> None:
+        """Benefits from outside; an unconditional UBI replaces that much conditional benefit."""
+        cfg = self.model.config
+        welfare = cfg.welfare
+        unemployed = self.status == UNEMPLOYED
+        replaced = ubi_level if cfg.ubi.unconditional else 0.0
+        jobseeker = max(welfare.jobseeker_benefit - replaced, 0.0)
+        self.conditional_share = np.where(unemployed, jobseeker / welfare.jobseeker_benefit, 0.0)
+        self.sanction()
+        outside = self.model.economy.outside
+        paid = unemployed & ~self.sanctioned
+        self._credit(paid, jobseeker, outside, "benefits")
+        carers = self.status == INACTIVE
+        self._credit(carers, max(welfare.carer_benefit - replaced, 0.0), outside, "benefits")
+        self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
+        if ubi_level > 0:
+            self._credit(slice(None), ubi_level, outside, "ubi")
+
+    def sanction(self) -> None:
+        """Conditional claimants face a monthly sanction hazard; a sanction stops benefit for months."""
+        cfg, rng = self.model.config, self.model.rng
+        self.sanction_left[self.sanction_left > 0] -= 1
+        at_risk = (self.conditional_share > 0) & ~self.sanctioned
+        new = at_risk & (rng.random(self.n) < cfg.sanctions.monthly_rate * self.conditional_share)
+        self.sanction_left[new] = cfg.sanctions.duration_months
+        self.sanctions_this_month = int(new.sum())
+
+    def pay_income_tax(self, amount: float) -> float:
+        """A flat tax on this month's wages, raising `amount` for a locally funded UBI."""
+        wages = self.income_by_source.get("wages", 0.0)
+        if amount <= 0 or wages <= 0:
+            return 0.0
+        earners = self.employed
+        rate = min(amount / wages, 0.9)
+        tax = np.minimum(self.income[earners] * rate, self.cash[earners])
+        return -self._credit(earners, -tax, self.model.economy.outside, "ubi_tax")
+
+    # ------------------------------------------------------------------ time and bandwidth
+    def budget_time(self, paid_hours: np.ndarray) -> None:
+        """Free hours = discretionary hours - paid work - conditionality - care."""
+        cfg = self.model.config
+        conditionality = cfg.sanctions.commitment_hours * WEEKS_PER_MONTH * self.conditional_share
+        care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
+        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - care, 0.0)
+
+    def feel_stress(self) -> None:
+        """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
+        cfg = self.model.config
+        line = cfg.welfare.poverty_line
+        shortfall = np.clip(1.0 - self.income / line, 0.0, 1.0)
+        buffer = np.clip(self.cash / (3 * line), 0.0, 1.0)
+        target = shortfall * (1.0 - 0.5 * buffer)
+        self.stress += cfg.behaviour.stress_adjustment * (target - self.stress)
+
+    @property
+    def bandwidth(self) -> np.ndarray:
+        """Cognitive space left for commoning after financial stress and sanctions."""
+        beh = self.model.config.behaviour
+        return np.clip(1.0 - beh.stress_bandwidth * self.stress
+                       - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ commoning
+    def volunteer(self, org_nbhd: np.ndarray, room: np.ndarray) -> None:
+        """Decide who gives hours to the commons this month, and how many.
+
+        Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
+        also needs an organisation within reach with room.
+        """
+        cfg, rng = self.model.config, self.model.rng
+        beh = cfg.behaviour
+        bandwidth = self.bandwidth
+        free_share = self.free_hours / cfg.time.discretionary_hours
+        peers = np.divide(self.ties @ self.active.astype(np.float32), self.degree,
+                          out=np.zeros(self.n), where=self.degree > 0)
+        propensity = np.clip(self.motivation * free_share ** beh.free_time_response * bandwidth
+                             * (1 + beh.peer_effect * peers), 0.0, 1.0)
+        draw = rng.random(self.n)
+        has_time = self.free_hours > 0
+        stay = self.active & has_time & (draw < 1 - beh.quit_rate * (1 - propensity))
+        start = ~self.active & has_time & (draw < beh.join_rate * propensity)
+        self.org[~self.active & (self.org >= 0) & (rng.random(self.n) < 0.05)] = -1  # lapsed members
+        seekers = np.flatnonzero(start & (self.org < 0))
+        self.org[seekers] = self.join(seekers, org_nbhd, room)
+        self.active = (stay | start) & (self.org >= 0)
+        self.hours = np.where(self.active, np.minimum(
+            self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
+
+    def join(self, seekers: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> np.ndarray:
+        """Match seekers to organisations within reach that have room; -1 where none does."""
+        rng = self.model.rng
+        chosen = np.full(len(seekers), -1, dtype=np.int32)
+        if len(seekers) == 0 or room.sum() <= 0:
+            return chosen
+        reach = self.model.config.network.reach
+        target = (self.nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % self.n_nbhd
+        order = np.argsort(org_nbhd, kind="stable")
+        cum = np.cumsum(room[order].astype(float))
+        bounds = np.searchsorted(org_nbhd[order], np.arange(self.n_nbhd + 1))
+        lo = np.where(bounds[:-1] > 0, cum[bounds[:-1] - 1], 0.0)
+        total = cum[bounds[1:] - 1] - lo if len(cum) else np.zeros(self.n_nbhd)
+        total = np.where(bounds[1:] > bounds[:-1], total, 0.0)
+        ok = total[target] > 0
+        pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
+        candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
+        # first come, first served: accept seekers up to each organisation's room
+        by_org = np.argsort(candidate, kind="stable")
+        sorted_org = candidate[by_org]
+        first = np.searchsorted(sorted_org, sorted_org, side="left")
+        rank = np.empty_like(by_org)
+        rank[by_org] = np.arange(len(by_org)) - first
+        accepted = rank < room[candidate]
+        idx = np.flatnonzero(ok)
+        chosen[idx[accepted]] = candidate[accepted]
+        return chosen
+
+    def founders(self, demonstration: np.ndarray) -> np.ndarray:
+        """Residents who found an organisation this month (before checking their start-up money)."""
+        cfg, rng = self.model.config, self.model.rng
+        beh = cfg.behaviour
+        eligible = (self.active & (self.motivation >= beh.founding_motivation)
+                    & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
+        odds = beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
+        return np.flatnonzero(eligible & (rng.random(self.n) < odds))
+
+    # ------------------------------------------------------------------ spending
+    def pay_council_tax(self, total: float) -> np.ndarray:
+        """Council tax falls on residents not on benefits (council tax support covers claimants)."""
+        payers = self.status.copy()
+        liable = (payers != UNEMPLOYED) & (payers != INACTIVE)
+        count = max(int(liable.sum()), 1)
+        due = np.where(liable, np.minimum(total / count, self.cash), 0.0)
+        self.cash -= due
+        return due
+
+    def spend(self) -> float:
+        """Spend this month's income, saving a little above the poverty line, drawing savings below it."""
+        cfg = self.model.config
+        line = cfg.welfare.poverty_line
+        saving = cfg.welfare.saving_rate * np.maximum(self.income - line, 0.0)
+        drawdown = np.where(self.income < line, np.minimum(line - self.income, 0.1 * self.cash), 0.0)
+        spending = np.clip(self.income - saving + drawdown, 0.0, self.cash)
+        self.cash -= spending
+        return float(spending.sum())

@@ -1,0 +1,151 @@
+"""The command line: ``python -m commonsabm [+experiment=NAME] [key=value ...]``.
+
+Hydra composes the configuration from ``conf/``; the typed schema rejects unknown keys
+and wrong types, and ``ValidateBeforeRun`` checks ranges and contradictions before
+Hydra creates any output directory. Errors reach the user as one line and a non-zero
+exit; set COMMONSABM_DEBUG=1 (or HYDRA_FULL_ERROR=1) for the traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.errors import MissingConfigException
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
+from .validation import allowed, check, conf_dir
+
+
+@dataclass
+class AppConfig(ModelConfig):
+    """What the command line accepts: the model's sections plus the run and its scenario name."""
+    run: RunConfig = field(default_factory=RunConfig)
+    scenario: str = "default"
+
+
+ConfigStore.instance().store(name="schema", node=AppConfig)
+
+
+def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
+    """The composed Hydra config as the model's plain dataclasses."""
+    app: AppConfig = OmegaConf.to_object(cfg)
+    model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
+    return model, app.run
+
+
+class ValidateBeforeRun(Callback):
+    """Reject out-of-range or contradictory settings before any output is created."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        check(*split(_task_part(config)))
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        check(*split(_task_part(config)))
+
+
+def _task_part(config: DictConfig) -> DictConfig:
+    cfg = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    return OmegaConf.merge(OmegaConf.structured(AppConfig), cfg)
+
+
+@hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
+def _hydra_main(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+
+    from .outputs import run_and_write
+
+    model, run = split(cfg)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    run_and_write(model, run, out, scenario=cfg.scenario, resolved=OmegaConf.to_yaml(cfg))
+
+
+# ---------------------------------------------------------------- one-line errors
+def _schema_fields(dotted: str) -> list[str] | None:
+    """The keys allowed at a dotted path of the schema, or None if the path is not a section."""
+    node: Any = AppConfig
+    for part in [p for p in dotted.split(".") if p]:
+        fields = {f.name: f for f in dataclasses.fields(node)}
+        if part not in fields:
+            return None
+        default = fields[part].default_factory() if fields[part].default_factory is not dataclasses.MISSING else None
+        if not dataclasses.is_dataclass(default):
+            return None
+        node = type(default)
+    return [f.name for f in dataclasses.fields(node)]
+
+
+def _leaf_field(dotted: str) -> dataclasses.Field | None:
+    parent, _, name = dotted.rpartition(".")
+    node: Any = AppConfig()
+    for part in [p for p in parent.split(".") if p]:
+        node = getattr(node, part, None)
+    if node is None or not dataclasses.is_dataclass(node):
+        return None
+    return {f.name: f for f in dataclasses.fields(node)}.get(name)
+
+
+def describe(exc: BaseException) -> str:
+    """Turn what Hydra, OmegaConf or the model raised into one line for the user."""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if isinstance(exc, MissingConfigException):
+        match = re.search(r"Could not find '([^']+)'", str(exc))
+        what = match.group(1) if match else (exc.missing_cfg_file or "config")
+        group, _, name = what.rpartition("/")
+        options = exc.options or []
+        if not options and group:
+            options = sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+        return f"unknown {group or 'config'} '{name}'; allowed: {', '.join(options) or 'none'}"
+    chain = [exc]
+    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    for err in chain:
+        if isinstance(err, ConfigError):
+            return str(err)
+        if isinstance(err, ConfigKeyError):
+            key = getattr(err, "full_key", None) or re.search(r"Key '([^']+)'", str(err)).group(1)
+            parent = key.rpartition(".")[0]
+            names = _schema_fields(parent)
+            where = f"in '{parent}'" if parent else "at the top level"
+            allowed_keys = ", ".join(names) if names else "see `python -m commonsabm --cfg job`"
+            return f"unknown key '{key}'; allowed keys {where}: {allowed_keys}"
+        if isinstance(err, ValidationError):
+            key = getattr(err, "full_key", "") or "?"
+            f = _leaf_field(key)
+            kind = f.type if f is not None else "another type"
+            detail = allowed(f) if f is not None else ""
+            value = re.search(r"Value '([^']*)'", str(err))
+            got = f" got {value.group(1)!r}" if value else ""
+            return f"{key} has the wrong type ({got.strip() or 'invalid value'}); allowed: {kind} {detail}".rstrip()
+        if isinstance(err, OmegaConfBaseException) and getattr(err, "full_key", None):
+            return f"{err.full_key}: {str(err).splitlines()[0]}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{first} (set COMMONSABM_DEBUG=1 for details)"
+
+
+def main() -> None:
+    debug = bool(os.environ.get("COMMONSABM_DEBUG")) or bool(os.environ.get("HYDRA_FULL_ERROR"))
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us, so we can say them in one line
+    try:
+        _hydra_main()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        print("commonsabm: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one clear line
+        if debug:
+            raise
+        print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,388 @@
+"""The model's parameters: one typed, documented schema shared by Hydra and Python.
+
+Every field carries its allowed range, unit, meaning and source in its metadata, so
+that validation, the command-line error messages and the ODD parameter table all come
+from this one place. The config groups under ``conf/`` hold only what a preset changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .calendar import parse_month
+
+UK = "data/uk_figures.csv"
+
+
+class ConfigError(ValueError):
+    """A configuration value the model cannot run with; the message is one line."""
+
+
+def p(default: Any, lo: float | None = None, hi: float | None = None, *, help: str,
+      unit: str = "", source: str = "assumption", choices: tuple[str, ...] | None = None):
+    """A parameter with its documentation; lists are copied so presets never share state."""
+    meta = {"lo": lo, "hi": hi, "help": help, "unit": unit, "source": source,
+            "choices": choices}
+    if isinstance(default, list):
+        return field(default_factory=lambda d=default: list(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class RunConfig:
+    seed: int = p(42, 0, 2**32 - 1, help="master seed of the model's random generator")
+    population: int = p(100_000, 500, 5_000_000, help="adult residents simulated",
+                        unit="people", source="BRIEF §2 (about 100,000 residents)")
+    start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="BRIEF §2")
+    end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="BRIEF §2")
+
+
+@dataclass
+class PlaceConfig:
+    name: str = p("typical", help="preset name, recorded in outputs")
+    full_time_share: float = p(0.45, 0, 1, help="adults in full-time work in 2010", unit="share")
+    part_time_share: float = p(0.15, 0, 1, help="adults part-time or on zero hours in 2010",
+                               unit="share")
+    unemployed_share: float = p(0.05, 0, 1, help="adults who are unemployed claimants in 2010",
+                                unit="share")
+    inactive_share: float = p(0.13, 0, 1, help="adults inactive or carers in 2010", unit="share")
+    retired_share: float = p(0.22, 0, 1, help="adults retired in 2010", unit="share")
+    hourly_wage: float = p(11.0, 1, 100, help="median hourly wage", unit="GBP/hour (2010)")
+    wage_dispersion: float = p(0.45, 0, 2, help="sigma of log hourly wages")
+    job_finding_rate: float = p(0.10, 0, 1, help="monthly chance a claimant finds work",
+                                unit="per month")
+    job_loss_rate: float = p(0.008, 0, 1, help="monthly chance a worker loses a job, before "
+                             "automation", unit="per month")
+    savings_months: float = p(1.5, 0, 60, help="median savings buffer in months of income",
+                              unit="months")
+    civic_motivation_shift: float = p(0.0, -0.5, 0.5, help="added to every resident's civic "
+                                      "motivation (the seeds' north-south claim)",
+                                      source="assumption encoding seed 000 (Big Society weak in the north)")
+    skills_mean: float = p(0.5, 0, 1, help="mean organising skill", unit="0-1")
+    coops_per_100k: float = p(9.4, 0, 1000, help="co-operatives at the start",
+                              unit="per 100,000", source=f"{UK} coops_count 2011 / UK population 63.3m")
+    community_businesses_per_100k: float = p(7.0, 0, 1000, help="community businesses at the start",
+                                             unit="per 100,000",
+                                             source=f"{UK} community_business_count 2014 (9.3 per 100k), "
+                                             "back-cast at ~7%/yr growth to 2010")
+    vcs_per_100k: float = p(250.0, 0, 5000, help="voluntary and community groups at the start",
+                            unit="per 100,000", source="BRIEF §2 ('a few hundred per 100,000')")
+    central_grant: float = p(50.0, 0, 1000, help="central grant to the council in 2010",
+                             unit="GBP/resident/month",
+                             source="assumption: ~59% of 2010/11 spending power, implied by "
+                             f"{UK} council_central_grant_change and council_spending_power_change")
+    council_tax: float = p(35.0, 0, 1000, help="council tax in 2010", unit="GBP/resident/month",
+                           source="assumption: England band-D yield / adult population, rounded")
+    business_rates: float = p(35.0, 0, 1000, help="business rates raised locally",
+                              unit="GBP/resident/month", source="assumption")
+    care_need_growth: float = p(0.014, -0.1, 0.2, help="yearly growth of adult social care need "
+                                "as the population ages", unit="per year",
+                                source="assumption; checked against "
+                                f"{UK} council_social_care_share 2010/11-2016/17")
+    local_spend_share: float = p(0.40, 0, 1, help="household spending with local independent "
+                                 "businesses (rest goes to national chains)", unit="share")
+    commons_spend_share: float = p(0.002, 0, 1, help="household spending with commons traders "
+                                   "in 2010", unit="share",
+                                   source=f"assumption: {UK} community_business_income (GBP 0.9bn) and small "
+                                   "co-ops against ~GBP 1tn of household spending")
+    donation_share: float = p(0.003, 0, 1, help="household spending given to local voluntary "
+                              "groups", unit="share",
+                              source="assumption: UK giving ~1% of spending, about a third to local groups")
+    trading_founder_share: float = p(0.12, 0, 1, help="share of new organisations founded as "
+                                     "trading types when no fund steers the choice", unit="share",
+                                     source="assumption: matches the start mix of types")
+
+
+@dataclass
+class AusterityConfig:
+    years: list[float] = p([2010.0, 2018.0, 2030.0], help="years at which the central grant "
+                           "index is given (linear in between)", unit="year")
+    grant_index: list[float] = p([1.0, 0.509, 0.45], 0, 5, help="real central grant relative to "
+                                 "2010 at those years", unit="index",
+                                 source=f"{UK} council_central_grant_change (-49.1% 2010/11-2017/18)")
+
+
+@dataclass
+class UBIConfig:
+    level: float = p(0.0, 0, 5000, help="basic income per adult (0 = no UBI)",
+                     unit="GBP/adult/month (2010)")
+    start: str = p("2020-01", help="first month paid (YYYY-MM)", source="BRIEF §5 (ubi from 2020)")
+    unconditional: bool = p(True, help="paid without conditions, and replaces that much "
+                            "conditional benefit (removing its conditionality and sanctions)")
+    funding: str = p("central", help="who pays: 'central' (outside the place) or 'income_tax' "
+                     "(a flat local tax on earnings that covers its cost)",
+                     choices=("central", "income_tax"))
+
+
+@dataclass
+class SanctionsConfig:
+    monthly_rate: float = p(0.0273, 0, 1, help="chance a conditional claimant is sanctioned "
+                            "each month", unit="per month",
+                            source=f"{UK} jsa_sanction_rate (2.73%, year to Sep 2016)")
+    duration_months: int = p(1, 1, 36, help="months of benefit lost per sanction",
+                             unit="months", source=f"{UK} sanction_typical_length (4 weeks)")
+    commitment_hours: float = p(35.0, 0, 80, help="weekly job-search and appointment hours "
+                                "asked of a conditional claimant", unit="hours/week",
+                                source=f"{UK} claimant_commitment_hours")
+
+
+@dataclass
+class TimeConfig:
+    discretionary_hours: float = p(360.0, 1, 744, help="waking hours a month left after sleep, "
+                                   "personal care and housework", unit="hours/month",
+                                   source="assumption: about 12 hours a day")
+    full_time_hours: float = p(160.0, 0, 744, help="paid hours of a full-time job",
+                               unit="hours/month", source="assumption: 37 hours a week")
+    part_time_hours: float = p(80.0, 0, 744, help="paid hours of a part-time or zero-hours job",
+                               unit="hours/month")
+    carer_hours: float = p(120.0, 0, 744, help="care hours of an inactive adult or carer",
+                           unit="hours/month")
+    care_hours: float = p(25.0, 0, 744, help="care hours of everyone else", unit="hours/month")
+
+
+@dataclass
+class WelfareConfig:
+    jobseeker_benefit: float = p(280.0, 0, 5000, help="means-tested benefit of an unemployed "
+                                 "claimant", unit="GBP/month (2010)",
+                                 source="assumption: JSA 2010 GBP 65.45/week")
+    carer_benefit: float = p(240.0, 0, 5000, help="benefit of an inactive adult or carer",
+                             unit="GBP/month (2010)", source="assumption: Carer's Allowance 2010")
+    pension: float = p(650.0, 0, 5000, help="retirement income", unit="GBP/month (2010)")
+    poverty_line: float = p(650.0, 0, 10000, help="income below which a resident is poor",
+                            unit="GBP/month (2010)",
+                            source="assumption: 60% of median income, per adult")
+    saving_rate: float = p(0.06, 0, 1, help="share of income above the poverty line saved",
+                           unit="share")
+
+
+@dataclass
+class CouncilConfig:
+    council_tax_rise_cap: float = p(0.0, -0.2, 0.2, help="largest yearly real rise in council "
+                                    "tax", unit="per year",
+                                    source=f"{UK} council_tax_rise_cap (2-5% nominal; ~0 real "
+                                    "after inflation and the 2011-15 freeze)")
+    care_share_2010: float = p(0.453, 0, 1, help="adult social care share of council spending "
+                               "in 2010", unit="share",
+                               source=f"{UK} council_social_care_share 2010/11 (45.3%)")
+    care_budget_elasticity: float = p(0.38, 0, 3, help="elasticity of care spending to the "
+                                      "budget (care is protected)",
+                                      source=f"derived from {UK} council_social_care_share "
+                                      "and council_spending_power_change")
+    contracted_share: float = p(0.45, 0, 1, help="share of service spending commissioned by "
+                                "tender", unit="share")
+    grant_share: float = p(0.04, 0, 1, help="share of non-care spending as grants to the "
+                           "voluntary sector in 2010", unit="share")
+    grant_cut_elasticity: float = p(1.6, 0, 5, help="elasticity of voluntary-sector grants to "
+                                    "the discretionary budget (discretionary, cut first)",
+                                    source=f"{UK} small_charity_government_income_change (-38%)")
+    commissioning_share: float = p(0.01, 0, 1, help="share of non-care spending on commissioning "
+                                   "staff who know local groups", unit="share")
+    commissioning_cut_elasticity: float = p(2.0, 0, 5, help="elasticity of commissioning staff "
+                                            "to the discretionary budget (first cut)",
+                                            source="assumption encoding seed 000 ('Plan B')")
+    failed_contract_cost: float = p(0.25, 0, 5, help="cost of re-procuring a failed contract, "
+                                    "as a share of its annual value", unit="share",
+                                    source="assumption encoding seed 003")
+    staff_wage: float = p(2000.0, 0, 1e5, help="monthly pay of a council employee",
+                          unit="GBP/month (2010)")
+    reserves_months: float = p(1.0, 0, 24, help="council cash reserves at the start",
+                               unit="months of revenue")
+
+
+@dataclass
+class ProcurementConfig:
+    contract_years: float = p(3.0, 0.25, 20, help="contract term before re-tender", unit="years")
+    lot_value: float = p(12_000.0, 100, 1e7, help="value of one unbundled service lot",
+                         unit="GBP/month")
+    bundling: int = p(6, 1, 100, help="service lots bundled into one tender (1 = split lots)")
+    risk_transfer: float = p(0.25, 0, 5, help="reserves a bidder must hold, as a share of "
+                             "annual contract value", unit="share",
+                             source="assumption encoding seed 000 (risk transfer)")
+    track_record_months: int = p(24, 0, 240, help="months of delivery a bidder must show",
+                                 unit="months")
+    weight_price: float = p(0.6, 0, 1, help="weight of price in bid scores")
+    weight_quality: float = p(0.4, 0, 1, help="weight of quality in bid scores")
+    weight_social_value: float = p(0.0, 0, 1, help="weight of social and local value in bid "
+                                   "scores", source="assumption (Social Value Act 2012 optional)")
+    payment_days: float = p(30.0, 0, 365, help="days the council takes to pay", unit="days")
+    consortia_allowed: bool = p(False, help="commons organisations may bid jointly")
+    subcontract_share: float = p(0.3, 0, 1, help="share of a prime's delivery subcontracted "
+                                 "to local organisations", unit="share")
+    subcontract_rate: float = p(0.8, 0, 2, help="what primes pay subcontractors, as a share of "
+                                "the contract price", unit="share",
+                                source="assumption encoding seed 000 (squeezed rates)")
+    subcontract_payment_days: float = p(75.0, 0, 365, help="days primes take to pay "
+                                        "subcontractors", unit="days",
+                                        source="assumption encoding seed 000 (paying late)")
+
+
+@dataclass
+class PrimesConfig:
+    count: int = p(3, 0, 50, help="prime contractors bidding in the place")
+    reserves: float = p(5e7, 0, 1e12, help="reserves of each prime", unit="GBP")
+    unit_cost: float = p(0.85, 0.1, 2, help="primes' delivery cost relative to a local "
+                         "organisation's (scale economies)", unit="ratio")
+    underbid: float = p(0.08, 0, 0.9, help="how far below cost primes bid", unit="share")
+    margin: float = p(0.05, 0, 1, help="profit margin primes add to their bids", unit="share")
+    failure_base: float = p(0.002, 0, 1, help="monthly chance a prime contract fails at cost "
+                            "price", unit="per month")
+    underbid_failure: float = p(0.05, 0, 10, help="extra monthly failure chance per unit of "
+                                "underbidding", source="assumption encoding BRIEF §2")
+    local_share: float = p(0.36, 0, 1, help="share of a prime's spending that stays local",
+                           unit="share", source=f"{UK} lm3_nonlocal_supplier_respend (36%)")
+    quality: float = p(0.6, 0, 1, help="quality score of prime bids", unit="0-1")
+    local_wage: float = p(1200.0, 0, 1e5, help="monthly pay of a prime's casualised local worker",
+                          unit="GBP/month (2010)")
+
+
+@dataclass
+class OrganisationTypeConfig:
+    overheads: float = p(1500.0, 0, 1e7, help="fixed monthly costs", unit="GBP/month")
+    capacity: float = p(6000.0, 0, 1e8, help="service value deliverable at founding",
+                        unit="GBP/month")
+    volunteer_room: int = p(100, 0, 100_000, help="volunteers an organisation can take",
+                            unit="people")
+    start_cash_months: float = p(3.0, 0, 120, help="cash at the start, in months of "
+                                 "overheads", unit="months")
+    core_hours: float = p(150.0, 0, 1e6, help="volunteer hours a month the organisation needs "
+                          "to function (governance, running it)", unit="hours/month")
+
+
+@dataclass
+class CommonsConfig:
+    coop: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
+        overheads=3000.0, capacity=12000.0, volunteer_room=40, core_hours=60.0))
+    community_business: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
+        overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0))
+    vcs: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
+        overheads=900.0, capacity=5000.0, volunteer_room=120, core_hours=150.0))
+    staff_wage: float = p(1700.0, 0, 1e5, help="monthly wage of a commons employee",
+                          unit="GBP/month")
+    delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
+                             "service, before volunteer input", unit="ratio")
+    trading_cost: float = p(0.7, 0, 1, help="cost of sales per pound of trading revenue",
+                            unit="ratio")
+    volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
+                                    unit="GBP/hour")
+    quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
+    local_share: float = p(0.76, 0, 1, help="share of an organisation's spending that stays "
+                           "local", unit="share", source=f"{UK} lm3_local_supplier_respend (76%)")
+    cash_months_bearable: int = p(3, 1, 60, help="months an organisation survives unable to "
+                                  "pay its costs", unit="months")
+    capacity_growth: float = p(0.15, 0, 5, help="yearly growth of delivery capacity with "
+                               "experience", unit="per year")
+    coop_dividend: float = p(0.3, 0, 1, help="share of a co-op's surplus paid to members")
+    startup_capital: float = p(5000.0, 0, 1e7, help="money needed to found an organisation",
+                               unit="GBP")
+
+
+@dataclass
+class InvestmentFundConfig:
+    enabled: bool = p(False, help="a city social investment fund exists")
+    start: str = p("2020-01", help="month the fund opens (YYYY-MM)")
+    capital: float = p(20.0, 0, 10_000, help="fund capital", unit="GBP/resident")
+    council_share: float = p(0.25, 0, 1, help="share of capital the council puts in (the rest "
+                             "comes from outside)", unit="share")
+    public_weight: float = p(0.34, 0, 1, help="public-sector say in lending (favours social value)")
+    private_weight: float = p(0.33, 0, 1, help="private-sector say (favours repayment prospects)")
+    commons_weight: float = p(0.33, 0, 1, help="commons-sector say (favours early-stage groups)")
+    loan_size: float = p(15_000.0, 0, 1e7, help="size of one loan", unit="GBP")
+    interest_rate: float = p(0.06, 0, 1, help="yearly interest on loans", unit="per year")
+    term_months: int = p(60, 1, 600, help="loan term", unit="months")
+    approval_threshold: float = p(0.5, 0, 1, help="score an applicant needs for a loan")
+
+
+@dataclass
+class CommissioningConfig:
+    scale_what_works: bool = p(False, help="the council moves money to commons organisations "
+                               "with a good track record (Parker's lever)")
+    scaling_share: float = p(0.05, 0, 1, help="share of the discretionary budget used to scale "
+                             "what works, when on", unit="share")
+    capacity_protection: float = p(0.0, 0, 1, help="share of cuts that spare commissioning "
+                                   "staff", unit="share")
+
+
+@dataclass
+class AutomationConfig:
+    job_loss_per_year: float = p(0.005, 0, 0.5, help="share of private jobs automated away "
+                                 "each year", unit="per year")
+    start: str = p("2010-01", help="month automation starts (YYYY-MM)")
+
+
+@dataclass
+class DevolutionConfig:
+    rates_retention: float = p(0.5, 0, 1, help="share of business rates the council keeps",
+                               unit="share", source="assumption: England's 50% retention from 2013")
+    rates_retention_start: str = p("2013-04", help="month rates retention begins (YYYY-MM)")
+    local_tax_rate: float = p(0.0, 0, 0.5, help="devolved local tax on local business turnover "
+                              "(a local treasury)", unit="share")
+    grant_offset: float = p(1.0, 0, 1, help="share of devolved revenue deducted from the "
+                            "central grant", unit="share",
+                            source="assumption encoding seed 002 (devolution hands down a shrinking budget)")
+
+
+@dataclass
+class BehaviourConfig:
+    motivation_alpha: float = p(2.0, 0.1, 50, help="Beta(alpha, beta) shape of civic motivation")
+    motivation_beta: float = p(4.0, 0.1, 50, help="Beta(alpha, beta) shape of civic motivation")
+    join_rate: float = p(0.55, 0, 5, help="scale of the monthly chance an inactive resident "
+                         "starts volunteering")
+    quit_rate: float = p(0.30, 0, 5, help="scale of the monthly chance a volunteer stops")
+    free_time_response: float = p(1.0, 0, 5, help="exponent of free time in the volunteering "
+                                  "propensity")
+    peer_effect: float = p(0.8, 0, 10, help="rise in propensity when all ties are active")
+    hours_share: float = p(0.05, 0, 1, help="share of free hours a volunteer gives")
+    stress_bandwidth: float = p(0.5, 0, 1, help="bandwidth lost at full financial stress")
+    sanction_bandwidth: float = p(0.3, 0, 1, help="further bandwidth lost while sanctioned")
+    stress_adjustment: float = p(0.3, 0, 1, help="monthly speed at which stress follows money")
+    founding_rate: float = p(0.004, 0, 1, help="monthly chance an eligible commoner founds an "
+                             "organisation", unit="per month")
+    demonstration_effect: float = p(0.5, 0, 20, help="rise in founding odds per successful "
+                                    "organisation within reach", source="assumption encoding seed 002 (Parker's pedagogy)")
+    founding_motivation: float = p(0.5, 0, 1, help="least motivation of a founder")
+    founding_skills: float = p(0.6, 0, 1, help="least skill of a founder")
+    founding_stress: float = p(0.4, 0, 1, help="most stress of a founder")
+    burnout_hours: float = p(20.0, 0, 1000, help="monthly hours per volunteer above which "
+                             "volunteers burn out", unit="hours/month")
+    burnout_recovery: float = p(0.1, 0, 1, help="monthly recovery of an organisation's burnout")
+    ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
+                                  "jobseeker benefit", unit="share",
+                                  source=f"{UK} ubi_mincome_hours (-1% to -5%)")
+    ubi_job_finding: float = p(0.05, -1, 5, help="relative rise in claimants' job finding "
+                               "under UBI", source=f"{UK} ubi_pilot_finland_employment, ubi_pilot_stockton_fulltime")
+
+
+@dataclass
+class NetworkConfig:
+    neighbourhood_size: int = p(1000, 50, 100_000, help="residents per neighbourhood",
+                                unit="people")
+    min_ties: int = p(5, 0, 100, help="fewest social ties", source="BRIEF §2 (about 5-15 ties)")
+    max_ties: int = p(15, 0, 100, help="most social ties", source="BRIEF §2 (about 5-15 ties)")
+    local_share: float = p(0.8, 0, 1, help="share of ties inside the neighbourhood")
+    reach: int = p(1, 0, 50, help="neighbourhoods either side within reach of a resident")
+
+
+@dataclass
+class ModelConfig:
+    """Everything the model reads. Each field is a section; presets live in conf/."""
+    place: PlaceConfig = field(default_factory=PlaceConfig)
+    austerity: AusterityConfig = field(default_factory=AusterityConfig)
+    ubi: UBIConfig = field(default_factory=UBIConfig)
+    sanctions: SanctionsConfig = field(default_factory=SanctionsConfig)
+    welfare: WelfareConfig = field(default_factory=WelfareConfig)
+    time: TimeConfig = field(default_factory=TimeConfig)
+    council: CouncilConfig = field(default_factory=CouncilConfig)
+    procurement: ProcurementConfig = field(default_factory=ProcurementConfig)
+    primes: PrimesConfig = field(default_factory=PrimesConfig)
+    commons: CommonsConfig = field(default_factory=CommonsConfig)
+    investment_fund: InvestmentFundConfig = field(default_factory=InvestmentFundConfig)
+    commissioning: CommissioningConfig = field(default_factory=CommissioningConfig)
+    automation: AutomationConfig = field(default_factory=AutomationConfig)
+    devolution: DevolutionConfig = field(default_factory=DevolutionConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+
+
+SECTIONS = tuple(f.name for f in dataclasses.fields(ModelConfig))

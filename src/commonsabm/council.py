@@ -1,0 +1,234 @@
+"""The council: revenue, a budget split across channels, procurement and unmet need.
+
+Revenue comes from the central grant (following the austerity path), council tax (with
+capped rises) and retained business rates or devolved taxes. Care is protected; the
+discretionary channels, grants to the voluntary sector and the commissioning staff who
+know local groups, are cut first. Contracts are tendered, paid late, re-tendered when
+they end, and re-procured at a cost when they fail.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from .citizens import COUNCIL
+from .procurement import Contract, choose_winner, commons_bids, prime_bids
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+
+CHANNELS = ("in_house", "contracts", "grants", "commissioning", "scaling", "fund")
+REVENUES = ("central_grant", "council_tax", "business_rates", "local_tax")
+
+
+class Council(mesa.Agent):
+    sector = "council"
+
+    def __init__(self, model: CommonsModel):
+        super().__init__(model)
+        cfg = model.config
+        n = model.citizens.n
+        self.budget0 = (cfg.place.central_grant + cfg.place.council_tax) * n
+        self.cash = cfg.council.reserves_months * self.budget0
+        self.care0 = cfg.council.care_share_2010 * self.budget0
+        self.other0 = self.budget0 - self.care0
+        self.contract_budget = self.contract_budget0 = cfg.council.contracted_share * self.budget0
+        self.tax_index = 1.0
+        self.commissioning_capacity = 1.0
+        self.contracts: list[Contract] = []
+        self.revenue = dict.fromkeys(REVENUES, 0.0)
+        self.spending = dict.fromkeys(CHANNELS, 0.0)
+        self.care_spending = 0.0
+        self.need = self.delivered = 0.0
+        self.volunteer_value0: float | None = None
+        self.failed_this_month = 0
+        self.startup_pot = 0.0
+
+    # ------------------------------------------------------------------ revenue
+    def collect_revenue(self) -> float:
+        model, cfg = self.model, self.model.config
+        ledger, economy, national = model.ledger, model.economy, model.national
+        n, month = model.citizens.n, model.month
+        if month % 12 == 3 and month > model.start_month:  # April: the yearly council tax rise
+            self.tax_index *= 1 + cfg.council.council_tax_rise_cap
+        self.revenue = dict.fromkeys(REVENUES, 0.0)
+        rates = national.rates_retention(month) * cfg.place.business_rates * n * economy.turnover_index
+        local_tax = cfg.devolution.local_tax_rate * economy.turnover
+        self.revenue["business_rates"] = ledger.pay(economy.local_private, self, rates, "business_rates")
+        self.revenue["local_tax"] = ledger.pay(economy.local_private, self, local_tax, "local_tax")
+        devolved = self.revenue["business_rates"] + self.revenue["local_tax"]
+        grant = max(cfg.place.central_grant * n * national.grant_index(month)
+                    - cfg.devolution.grant_offset * devolved, 0.0)
+        self.revenue["central_grant"] = ledger.pay(economy.outside, self, grant, "central_grant")
+        # council tax is set now and collected once residents are paid; the budget counts on it
+        return sum(self.revenue.values()) + self.council_tax_due
+
+    @property
+    def council_tax_due(self) -> float:
+        return self.model.config.place.council_tax * self.model.citizens.n * self.tax_index
+
+    def collect_council_tax(self) -> None:
+        tax = float(self.model.citizens.pay_council_tax(self.council_tax_due).sum())
+        self.model.receive_from_citizens(self, tax, "council_tax")
+        self.revenue["council_tax"] = tax
+
+    # ------------------------------------------------------------------ budget
+    def set_budget(self, budget: float) -> dict[str, float]:
+        """Split the month's budget: care first, then the discretionary channels, then services."""
+        cfg = self.model.config
+        council, commissioning = cfg.council, cfg.commissioning
+        years = (self.model.month - self.model.start_month) / 12
+        self.care_need = self.care0 * (1 + cfg.place.care_need_growth) ** years
+        ratio = max(budget / self.budget0, 0.0)
+        care = min(self.care_need * ratio ** council.care_budget_elasticity, 0.95 * budget)
+        other = budget - care
+        d = max(other / self.other0, 0.0)
+        grants = min(council.grant_share * self.other0 * d ** council.grant_cut_elasticity, 0.5 * other)
+        staff_factor = d ** (council.commissioning_cut_elasticity * (1 - commissioning.capacity_protection))
+        self.commissioning_capacity = float(min(staff_factor, 1.0))
+        channels = {
+            "grants": grants,
+            "commissioning": council.commissioning_share * self.other0 * staff_factor,
+            "scaling": commissioning.scaling_share * other if commissioning.scale_what_works else 0.0,
+            "fund": self.model.fund.council_instalment(),
+        }
+        services = max(budget - sum(channels.values()), 0.0)
+        self.care_spending = care
+        self.contract_budget = council.contracted_share * services
+        channels["contracts"] = sum(c.value for c in self.contracts)
+        channels["in_house"] = max(services - channels["contracts"], 0.0)
+        return channels
+
+    def spend(self, channels: dict[str, float]) -> None:
+        """Pay out each channel; contracts are paid after the council's payment days."""
+        model, ledger = self.model, self.model.ledger
+        economy = model.economy
+        rules = model.config.procurement
+        self.spending = dict.fromkeys(CHANNELS, 0.0)
+        for contract in self.contracts:
+            model.payments.schedule(self, contract.holder, contract.value, "contracts", rules.payment_days)
+        self.spending["contracts"] = channels["contracts"]
+        in_house = min(channels["in_house"], self.cash)
+        wages = 0.7 * in_house + channels["commissioning"]
+        self.spending["in_house"] = in_house
+        self.spending["commissioning"] = channels["commissioning"]
+        model.pay_wage_pool(self, wages, employer=COUNCIL)
+        ledger.pay(self, economy.local_private, 0.15 * in_house, "supplies")
+        ledger.pay(self, economy.outside, 0.15 * in_house, "supplies")
+        self.spending["grants"] = self.award_grants(channels["grants"])
+        self.spending["scaling"] = self.scale_what_works(channels["scaling"])
+        if channels["fund"] > 0:
+            self.spending["fund"] = model.fund.receive(self, channels["fund"], "fund_capital")
+
+    def award_grants(self, pot: float) -> float:
+        """Grants to the voluntary sector: a tenth kept for new groups, the rest to applicants we know."""
+        rng = self.model.rng
+        self.startup_pot += 0.1 * pot
+        known = [o for o in self.model.live_organisations
+                 if o.kind != "coop" and rng.random() < self.commissioning_capacity]
+        if not known:
+            return 0.0
+        need = np.array([o.kind_config.overheads for o in known])
+        shares = 0.9 * pot * need / need.sum()
+        return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
+
+    def startup_grant(self, amount: float) -> bool:
+        """Fund a founder from the start-up pot, if it can."""
+        if self.startup_pot < amount or self.cash < amount:
+            return False
+        self.startup_pot -= amount
+        return True
+
+    def scale_what_works(self, pot: float) -> float:
+        """Parker's lever: direct awards to commons organisations that have shown they work."""
+        proven = [o for o in self.model.live_organisations if o.successful]
+        if pot <= 0 or not proven:
+            return 0.0
+        weight = np.array([o.capacity for o in proven])
+        return sum(o.receive(self, pot * w / weight.sum(), "contracts") for o, w in zip(proven, weight))
+
+    # ------------------------------------------------------------------ procurement
+    def tender(self, base: float, term_months: int) -> None:
+        """Tender a lot at today's contract budget; the winner holds it for the term.
+
+        ``base`` is the lot's value at the first tender round, so a shrinking contract
+        budget shrinks every lot as it is re-let.
+        """
+        model, rng = self.model, self.model.rng
+        rules = model.config.procurement
+        value = base * self.contract_scale
+        bids = commons_bids(model, value, rng) + prime_bids(model, value)
+        bid = choose_winner(bids, (rules.weight_price, rules.weight_quality, rules.weight_social_value), rng)
+        if bid is None:
+            return
+        start, end = model.month, model.month + max(term_months, 1)
+        room = np.array([getattr(b, "spare_capacity", 1.0) for b in bid.bidders]) + 1e-9
+        for bidder, part in zip(bid.bidders, room / room.sum()):  # consortium partners share by room
+            contract = Contract(bidder, value * part, bid.price, start, end, base * part)
+            bidder.contracts.append(contract)
+            self.contracts.append(contract)
+            if hasattr(bidder, "subcontract"):
+                bidder.subcontract(contract)
+
+    @property
+    def contract_scale(self) -> float:
+        return self.contract_budget / self.contract_budget0 if self.contract_budget0 else 0.0
+
+    def let_first_contracts(self) -> None:
+        """The first tender round: the contract budget cut into (bundled) lots with staggered terms."""
+        rules = self.model.config.procurement
+        self.contract_budget0 = self.contract_budget
+        lot = rules.lot_value * rules.bundling
+        count = max(int(round(self.contract_budget0 / lot)), 1)
+        term = int(round(rules.contract_years * 12))
+        for i in range(count):
+            self.tender(self.contract_budget0 / count, 1 + (i * term) // count)
+
+    def retender(self) -> None:
+        """Re-tender contracts that have reached the end of their term."""
+        term = int(round(self.model.config.procurement.contract_years * 12))
+        for contract in [c for c in self.contracts if c.end <= self.model.month]:
+            self.terminate(contract, failed=False)
+            self.tender(contract.base, term)
+
+    def terminate(self, contract: Contract, failed: bool) -> None:
+        if contract in self.contracts:
+            self.contracts.remove(contract)
+        holder = contract.holder
+        if contract in holder.contracts:
+            holder.contracts.remove(contract)
+        for sub in [s for s in getattr(holder, "subcontracts", []) if s.contract is contract]:
+            holder.end_subcontract(sub)
+        if failed:
+            self.failed_this_month += 1
+            cost = self.model.config.council.failed_contract_cost * 12 * contract.value
+            self.model.ledger.pay(self, self.model.economy.outside, cost, "failed_contracts")
+            remaining = contract.end - self.model.month
+            if remaining > 0:
+                self.tender(contract.base, remaining)
+
+    def check_contracts(self) -> None:
+        """Prime contracts fail at a hazard that rises with underbidding."""
+        rng = self.model.rng
+        for contract in list(self.contracts):
+            hazard = getattr(contract.holder, "failure_hazard", 0.0)
+            if hazard and rng.random() < hazard:
+                self.terminate(contract, failed=True)
+
+    # ------------------------------------------------------------------ outcomes
+    def assess_need(self, volunteer_value: float) -> None:
+        """Need is care need plus the 2010 level of other services; delivery counts every channel."""
+        commons = self.model.config.commons
+        if self.volunteer_value0 is None:
+            self.volunteer_value0 = volunteer_value
+        self.need = self.care_need + self.other0 + self.volunteer_value0
+        self.delivered = (self.spending["in_house"] + sum(c.units for c in self.contracts)
+                          + (self.spending["grants"] + self.spending["scaling"]) / commons.delivery_cost
+                          + volunteer_value)
+
+    @property
+    def unmet_need(self) -> float:
+        return float(np.clip(1 - self.delivered / self.need, 0.0, 1.0)) if self.need else 0.0

@@ -1,0 +1,79 @@
+"""The rest of the economy as two aggregate accounts: the local private sector and outside.
+
+The local private sector (one aggregate, not agents) sells to residents and local
+organisations and to customers outside the place, pays its local staff and its
+business rates, and pays out what it does not keep: some as profit to local owners,
+the rest to suppliers outside. "Outside" is central government, national chains and
+shareholders: the only account allowed to run negative, since it stands for the rest of
+the world.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .citizens import LOCAL_PRIVATE, OUTSIDE_FIRM
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+
+
+@dataclass
+class Account:
+    sector: str
+    cash: float = 0.0
+
+
+class LocalEconomy:
+    EXPORT_SHARE = 0.5  # assumption: half of local firms' wage bill is earned outside the place
+    LOCAL_PROFIT_SHARE = 0.3  # assumption: share of local firms' surplus paid to local owners
+
+    def __init__(self, model: CommonsModel):
+        self.model = model
+        self.local_private = Account("local_private")
+        self.outside = Account("outside")
+        self.turnover = 0.0
+        self.turnover0: float | None = None
+        self.wages_paid = 0.0
+
+    @property
+    def turnover_index(self) -> float:
+        return self.turnover / self.turnover0 if self.turnover0 else 1.0
+
+    def start_month(self) -> None:
+        self.turnover = 0.0
+
+    def sell(self, amount: float) -> None:
+        self.turnover += amount
+
+    def pay_staff(self, hours: np.ndarray) -> None:
+        """Local firms pay their staff, earning part of the bill from customers outside."""
+        model, ledger = self.model, self.model.ledger
+        citizens = model.citizens
+        bill = citizens.wage_bill(LOCAL_PRIVATE, hours)
+        total = float(bill.sum())
+        exports = ledger.pay(self.outside, self.local_private, self.EXPORT_SHARE * total, "exports")
+        self.sell(exports)
+        if self.turnover0 is None:
+            self.turnover0 = self.turnover
+        scale = min(1.0, self.local_private.cash / total) if total > 0 else 0.0
+        self.wages_paid = citizens.earn(LOCAL_PRIVATE, self.local_private, bill * scale)
+        citizens.earn(OUTSIDE_FIRM, self.outside, citizens.wage_bill(OUTSIDE_FIRM, hours))
+
+    def pay_out_surplus(self) -> None:
+        """Cash above two months of wages goes out: part as profit to local owners, the rest outside."""
+        model, ledger = self.model, self.model.ledger
+        rates = model.config.place.business_rates * model.citizens.n * self.turnover_index
+        retained = model.national.rates_retention(model.month)
+        ledger.pay(self.local_private, self.outside, rates * (1 - retained), "business_rates")
+        surplus = self.local_private.cash - 2 * self.wages_paid
+        if surplus <= 0:
+            return
+        owners = model.citizens.cash.clip(min=0)
+        profit = self.LOCAL_PROFIT_SHARE * surplus
+        if owners.sum() > 0:
+            model.citizens.credit_in_proportion(owners, profit, self.local_private, "profits")
+        ledger.pay(self.local_private, self.outside, surplus - profit, "purchases")

@@ -1,0 +1,299 @@
+"""CommonsModel: one place, month by month, wiring residents, organisations, council and primes.
+
+``CommonsModel(**keywords)`` takes plain keywords so that ``mesa.batch_run`` works:
+section presets by name (``place="deprived_northern"``, ``ubi="full"``) and single
+parameters as ``<section>_<field>`` (``ubi_level=300``, ``sanctions_monthly_rate=0``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .calendar import month_index, month_label
+from .citizens import COMMONS, COUNCIL, PRIMES, Citizens
+from .config import ModelConfig, RunConfig
+from .council import Council
+from .investment_fund import SocialInvestmentFund
+from .ledger import Ledger
+from .local_economy import LocalEconomy
+from .national import NationalSetting
+from .organisation import KINDS, TRADING, CommonsOrganisation
+from .prime import PrimeContractor
+from .procurement import PaymentQueue
+from .reporters import REPORTERS, Reporters
+from .validation import check, from_keywords
+
+_POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
+
+
+class CommonsModel(Reporters, mesa.Model):
+    def __init__(self, population: int = 100_000, start: str = "2010-01", end: str = "2030-12",
+                 rng: Any = None, config: ModelConfig | None = None, **keywords: Any):
+        super().__init__(rng=rng)
+        if config is None:
+            config, run = from_keywords(run_population=population, run_start=start, run_end=end, **keywords)
+        else:
+            if keywords:
+                raise TypeError("pass either config= or keyword parameters, not both")
+            run = RunConfig(population=population, start=start, end=end)
+            check(config, run)
+        self.config = config
+        self.run_config = run
+        self.start_month = self.month = month_index(run.start)
+        self.end_month = month_index(run.end)
+        self.national = NationalSetting(config)
+        self.economy = LocalEconomy(self)
+        self.payments = PaymentQueue(self)
+        self.citizens = Citizens(self, run.population)
+        self.organisations: list[CommonsOrganisation] = []  # every organisation that ever lived
+        self.live_organisations: list[CommonsOrganisation] = []
+        self.births: Counter = Counter()
+        self.deaths: Counter = Counter()
+        self.wage_pools = dict.fromkeys(_POOL_EMPLOYER, 0.0)
+        self.found_first_organisations()
+        self.council = Council(self)
+        self.fund = SocialInvestmentFund(self)
+        self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
+        self.ledger = Ledger({
+            "citizens": lambda: float(self.citizens.cash.sum()),
+            "commons": lambda: sum(o.cash for o in self.live_organisations),
+            "council": lambda: self.council.cash,
+            "primes": lambda: sum(p.cash for p in self.primes),
+            "fund": lambda: self.fund.cash,
+            "local_private": lambda: self.economy.local_private.cash,
+            "outside": lambda: self.economy.outside.cash,
+        })
+        channels = self.council.set_budget(self.council.budget0)
+        self.council.let_first_contracts()
+        self.first_volunteers()
+        self.staff_employers(channels, hire_unemployed=False)
+        self.trading_capacity0 = self.trading_capacity
+        self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
+
+    # ------------------------------------------------------------------ set-up
+    def found_first_organisations(self) -> None:
+        """The commons of 2010, at the place's densities, of mixed ages and track records."""
+        rng, place = self.rng, self.config.place
+        density = {"coop": place.coops_per_100k, "community_business": place.community_businesses_per_100k,
+                   "vcs": place.vcs_per_100k}
+        for kind in KINDS:
+            expected = density[kind] * self.citizens.n / 100_000
+            for _ in range(int(expected) + int(rng.random() < expected % 1)):
+                org = self.register(kind, int(rng.integers(self.citizens.n_nbhd)))
+                org.born = self.month - int(rng.integers(0, 240))
+                org.experience = int(rng.integers(0, 120))
+                org.cash = org.kind_config.start_cash_months * org.kind_config.overheads
+                org.learn()
+
+    def first_volunteers(self) -> None:
+        """Seed 2010's volunteers: motivated residents join organisations within reach."""
+        citizens = self.citizens
+        keen = np.flatnonzero(self.rng.random(citizens.n) < citizens.motivation)
+        nbhd, room = self.organisation_arrays()
+        citizens.org[keen] = citizens.join(keen, nbhd, room)
+        citizens.active = citizens.org >= 0
+        self.count_members()
+
+    def register(self, kind: str, nbhd: int, cash: float = 0.0) -> CommonsOrganisation:
+        org = CommonsOrganisation(self, kind, nbhd, cash)
+        self.organisations.append(org)
+        self.live_organisations.append(org)
+        return org
+
+    def staff_employers(self, channels: dict[str, float], hire_unemployed: bool = True) -> None:
+        """Council, primes and commons employ as many residents as their wage bills pay for."""
+        cfg = self.config
+        council_pool = 0.7 * channels["in_house"] + channels["commissioning"]
+        prime_units = sum(c.units for p in self.primes for c in p.contracts)
+        pools = {COUNCIL: (council_pool, cfg.council.staff_wage),
+                 PRIMES: (0.7 * cfg.primes.local_share * cfg.primes.unit_cost * prime_units
+                          * (1 - cfg.procurement.subcontract_share), cfg.primes.local_wage),
+                 COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
+                           cfg.commons.staff_wage)}
+        for employer, (pool, wage) in pools.items():
+            self.citizens.staff(employer, int(round(pool / wage)) if wage > 0 else 0, hire_unemployed)
+
+    # ------------------------------------------------------------------ money helpers
+    def pay_wage_pool(self, payer, amount: float, employer: int | None = None) -> float:
+        """An employer's wage bill, shared among the residents it employs."""
+        amount = min(amount, max(payer.cash, 0.0))
+        employer = _POOL_EMPLOYER[payer.sector] if employer is None else employer
+        return self.citizens.earn(employer, payer, amount)
+
+    def receive_from_citizens(self, payee, amount: float, channel: str) -> None:
+        """Book money residents have already paid out of their cash."""
+        payee.cash += amount
+        self.ledger.record("citizens", payee.sector, amount, channel)
+        if hasattr(payee, "book"):
+            payee.book(amount, channel)
+
+    def organisation_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbourhood and volunteer room of every registered organisation (none for the closed)."""
+        nbhd = np.array([o.nbhd for o in self.organisations], dtype=np.int32)
+        room = np.array([o.room if o.alive else 0 for o in self.organisations], dtype=np.int64)
+        return nbhd, room
+
+    def count_members(self) -> None:
+        citizens = self.citizens
+        size = len(self.organisations)
+        members = np.bincount(citizens.org[citizens.org >= 0], minlength=size)
+        active = citizens.active & (citizens.org >= 0)
+        volunteers = np.bincount(citizens.org[active], minlength=size)
+        hours = np.bincount(citizens.org[active], weights=citizens.hours[active], minlength=size)
+        for org in self.live_organisations:
+            org.members, org.volunteers, org.volunteer_hours = (
+                int(members[org.index]), int(volunteers[org.index]), float(hours[org.index]))
+
+    @property
+    def trading_capacity(self) -> float:
+        return sum(o.capacity for o in self.live_organisations if o.trading)
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        self.begin_month()
+        citizens, council, national = self.citizens, self.council, self.national
+        ubi = national.ubi_level(self.month)
+        if national.fund_open(self.month) and not self.fund.opened:
+            self.fund.open()
+        channels = council.set_budget(council.collect_revenue())
+        council.retender()
+        council.check_contracts()
+        citizens.change_jobs(national.automation_hazard(self.month), ubi > 0)
+        self.staff_employers(channels)
+        hours = citizens.hours_worked(ubi)
+        council.spend(channels)
+        for prime in self.primes:
+            prime.deliver()
+        self.payments.settle()
+        self.economy.pay_staff(hours)
+        citizens.claim_benefits(ubi)
+        self.fund_ubi_locally(ubi)
+        council.collect_council_tax()
+        self.pay_dividends()
+        citizens.budget_time(hours)
+        citizens.feel_stress()
+        citizens.volunteer(*self.organisation_arrays())
+        self.count_members()
+        self.shop(citizens.spend())
+        self.run_organisations()
+        self.found_organisations()
+        self.economy.pay_out_surplus()
+        for prime in self.primes:
+            prime.send_profit_home()
+        council.assess_need(self.volunteer_value)
+        self.ledger.check()
+        self.datacollector.collect(self)
+        self.month += 1
+        self.running = self.month <= self.end_month
+
+    def begin_month(self) -> None:
+        self.ledger.begin_month()
+        self.births.clear()
+        self.deaths.clear()
+        self.council.failed_this_month = 0
+        self.citizens.start_month()
+        self.economy.start_month()
+        self.fund.start_month()
+        for actor in self.live_organisations + self.primes:
+            actor.start_month()
+
+    def fund_ubi_locally(self, ubi: float) -> None:
+        """Under income-tax funding, a flat tax on local earnings pays for the UBI."""
+        if ubi > 0 and self.config.ubi.funding == "income_tax":
+            self.citizens.pay_income_tax(self.citizens.income_by_source.get("ubi", 0.0))
+
+    def pay_dividends(self) -> None:
+        for org in self.live_organisations:
+            dividend = org.share_surplus()
+            if dividend > 0:
+                members = np.flatnonzero(self.citizens.org == org.index)
+                self.citizens.receive_shares(members, dividend, org, "dividends")
+
+    def shop(self, spending: float) -> None:
+        """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
+        place = self.config.place
+        live = self.live_organisations
+        growth = (self.trading_capacity / self.trading_capacity0) ** 0.5 if self.trading_capacity0 else 0.0
+        traders = [o for o in live if o.trading]
+        trading = place.commons_spend_share * min(growth, 5.0) * spending if traders else 0.0
+        groups = [o for o in live if not o.trading]
+        donations = place.donation_share * spending if groups else 0.0
+        for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),
+                                             (groups, donations, "donations", lambda o: o.members + 1)):
+            weights = np.array([weight(o) for o in orgs], dtype=float)
+            for org, w in zip(orgs, weights):
+                self.receive_from_citizens(org, amount * w / weights.sum(), source)
+        rest = spending - trading - donations
+        local = place.local_spend_share * rest
+        self.receive_from_citizens(self.economy.local_private, local, "shopping")
+        self.economy.sell(local)
+        self.receive_from_citizens(self.economy.outside, rest - local, "shopping")
+
+    def run_organisations(self) -> None:
+        for org in list(self.live_organisations):
+            if self.fund.opened and org.loan == 0 and (org.cash < 3 * org.monthly_costs or org.age < 36):
+                self.fund.lend(org)
+            org.pay_costs()
+            org.adjust_staff()
+            org.learn()
+            org.strain()
+            cause = org.fails()
+            if cause:
+                self.close(org, cause)
+
+    def close(self, org: CommonsOrganisation, cause: str) -> None:
+        org.close(cause)
+        self.live_organisations.remove(org)
+        self.deaths[(org.kind, cause)] += 1
+
+    def found_organisations(self) -> None:
+        """Motivated, skilled, secure commoners found organisations if they can raise the money."""
+        citizens, rng = self.citizens, self.rng
+        place, startup = self.config.place, self.config.commons.startup_capital
+        successful = [o.nbhd for o in self.live_organisations if o.successful]
+        visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
+        demonstration = visible / max(self.orgs_in_reach0, 1e-9)
+        for i in citizens.founders(demonstration):
+            trading = TRADING[int(rng.integers(2))]
+            kind = trading if rng.random() < place.trading_founder_share else "vcs"
+            nbhd = int(citizens.nbhd[i])
+            if citizens.cash[i] >= startup:  # own savings
+                org = self.register(kind, nbhd)
+                citizens.cash[i] -= startup
+                self.receive_from_citizens(org, startup, "founding_capital")
+            elif self.fund.finances_founding(trading):  # the fund backs trading start-ups
+                org = self.register(trading, nbhd)
+                self.fund.advance(org)
+            elif self.council.startup_grant(startup):  # a council start-up grant
+                org = self.register("vcs", nbhd)
+                org.receive(self.council, startup, "grants")
+            else:
+                continue
+            citizens.org[i] = org.index
+            self.births[org.kind] += 1
+
+    @property
+    def orgs_in_reach0(self) -> float:
+        if not hasattr(self, "_orgs_in_reach0"):
+            counts = np.bincount([o.nbhd for o in self.organisations], minlength=self.citizens.n_nbhd)
+            self._orgs_in_reach0 = float((self.citizens.reach @ counts).mean())
+        return self._orgs_in_reach0
+
+    @property
+    def volunteer_value(self) -> float:
+        return float(self.citizens.hours.sum()) * self.config.commons.volunteer_hour_value
+
+    @property
+    def date(self) -> str:
+        """The month just simulated (or about to be, before the first step), as YYYY-MM."""
+        return month_label(self.month - 1 if self.month > self.start_month else self.month)
+
+    def run(self, progress=None) -> None:
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self)

@@ -1,0 +1,42 @@
+"""The national setting: configuration that changes with the calendar, not an agent.
+
+It answers, for a given month, what the austerity path, UBI, sanctions regime,
+automation and devolution settings are. Nothing here is random.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .calendar import decimal_year, month_index
+from .config import ModelConfig
+
+
+class NationalSetting:
+    def __init__(self, config: ModelConfig):
+        self.config = config
+        self._ubi_start = month_index(config.ubi.start)
+        self._automation_start = month_index(config.automation.start)
+        self._retention_start = month_index(config.devolution.rates_retention_start)
+        self._fund_start = month_index(config.investment_fund.start)
+
+    def grant_index(self, month: int) -> float:
+        """Real central grant relative to 2010, interpolated along the austerity path."""
+        path = self.config.austerity
+        return float(np.interp(decimal_year(month), path.years, path.grant_index))
+
+    def ubi_level(self, month: int) -> float:
+        ubi = self.config.ubi
+        return ubi.level if month >= self._ubi_start else 0.0
+
+    def automation_hazard(self, month: int) -> float:
+        """Monthly chance that a private-sector job is automated away."""
+        if month < self._automation_start:
+            return 0.0
+        return 1.0 - (1.0 - self.config.automation.job_loss_per_year) ** (1 / 12)
+
+    def rates_retention(self, month: int) -> float:
+        return self.config.devolution.rates_retention if month >= self._retention_start else 0.0
+
+    def fund_open(self, month: int) -> bool:
+        return self.config.investment_fund.enabled and month >= self._fund_start

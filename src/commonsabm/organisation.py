@@ -1,0 +1,199 @@
+"""Commons organisations: co-operatives, community businesses and voluntary groups.
+
+Each is a Mesa agent with cash, staff, volunteers, delivery capacity and a track record.
+Money reaches it through the ledger from citizens (trading, donations), the council
+(grants, contracts), primes (subcontracts) and the social investment fund (loans). It
+closes when it cannot pay its way for longer than it can bear, or when its volunteers
+burn out.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+
+KINDS = ("coop", "community_business", "vcs")
+TRADING = ("coop", "community_business")
+SOURCES = ("trading", "donations", "grants", "contracts", "subcontracts", "loans")
+# What public and commons lenders weigh as social value, by type (an assumption, see ODD).
+SOCIAL_VALUE = {"coop": 0.5, "community_business": 0.8, "vcs": 1.0}
+
+
+class CommonsOrganisation(mesa.Agent):
+    sector = "commons"
+
+    def __init__(self, model: CommonsModel, kind: str, nbhd: int, cash: float = 0.0):
+        super().__init__(model)
+        self.kind = kind
+        self.nbhd = nbhd
+        self.index = len(model.organisations)  # position in the model's register, used by residents
+        self.born = model.month
+        self.died: int | None = None
+        self.cause: str | None = None
+        self.cash = cash
+        self.kind_config = getattr(model.config.commons, kind)
+        self.capacity = self.kind_config.capacity
+        self.staff = 0.0
+        self.experience = 0  # months of delivering contracted or granted services
+        self.months_unpaid = 0
+        self.burnout = 0.0
+        self.members = 0
+        self.volunteers = 0
+        self.volunteer_hours = 0.0
+        self.loan = 0.0
+        self.loan_payment = 0.0
+        self.missed_repayments = 0
+        self.contracts: list = []  # direct contracts held
+        self.subcontracts: list = []
+        self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
+        self.revenue_total = dict.fromkeys(SOURCES, 0.0)
+        self.costs = 0.0
+        self.history: deque[tuple[float, float]] = deque(maxlen=12)  # (revenue, costs)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def alive(self) -> bool:
+        return self.died is None
+
+    @property
+    def age(self) -> int:
+        return self.model.month - self.born
+
+    @property
+    def trading(self) -> bool:
+        return self.kind in TRADING
+
+    @property
+    def committed(self) -> float:
+        """Service value a month already promised under contracts and subcontracts."""
+        return sum(c.value for c in self.contracts) + sum(s.value for s in self.subcontracts)
+
+    @property
+    def unit_cost(self) -> float:
+        return self.model.config.commons.delivery_cost
+
+    @property
+    def spare_capacity(self) -> float:
+        return max(self.capacity - self.committed, 0.0)
+
+    @property
+    def successful(self) -> bool:
+        """Visible success that teaches others: established and paying its way."""
+        if self.age < 24 or self.months_unpaid > 0 or len(self.history) < 6:
+            return False
+        revenue, costs = np.sum(self.history, axis=0)
+        return revenue >= costs
+
+    @property
+    def monthly_costs(self) -> float:
+        return self.kind_config.overheads + self.staff * self.model.config.commons.staff_wage
+
+    @property
+    def room(self) -> int:
+        return max(self.kind_config.volunteer_room - self.members, 0)
+
+    # ------------------------------------------------------------------ behaviours
+    def receive(self, payer, amount: float, source: str) -> float:
+        paid = self.model.ledger.pay(payer, self, amount, source)
+        self.book(paid, source)
+        return paid
+
+    def book(self, amount: float, source: str) -> None:
+        """Record income by source (founders' own capital is not revenue)."""
+        if source in self.revenue:
+            self.revenue[source] += amount
+            self.revenue_total[source] += amount
+
+    def start_month(self) -> None:
+        self.revenue = dict.fromkeys(SOURCES, 0.0)
+        self.costs = 0.0
+
+    def pay_costs(self) -> None:
+        """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
+        commons = self.model.config.commons
+        delivery = sum(c.delivery_cost for c in self.contracts + self.subcontracts)
+        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
+        supplies = (self.kind_config.overheads + delivery - volunteer_input
+                    + commons.trading_cost * self.revenue["trading"])
+        wages = self.staff * commons.staff_wage
+        owed = supplies + wages + self.loan_payment
+        ledger, economy = self.model.ledger, self.model.economy
+        paid = ledger.pay(self, economy.local_private, supplies * commons.local_share, "supplies")
+        paid += ledger.pay(self, economy.outside, supplies * (1 - commons.local_share), "supplies")
+        paid += self.model.pay_wage_pool(self, wages)
+        if self.loan_payment > 0:
+            repaid = ledger.pay(self, self.model.fund, self.loan_payment, "loan_repayments")
+            self.model.fund.repaid(self, repaid)
+            paid += repaid
+        self.costs = paid
+        self.months_unpaid = self.months_unpaid + 1 if paid < owed - 1e-6 else 0
+        self.history.append((sum(self.revenue.values()), paid))
+
+    def adjust_staff(self) -> None:
+        """Hire from a lasting surplus, shed staff when money falls short."""
+        if not self.history:
+            return
+        revenue = np.mean([r for r, _ in self.history])
+        wage = self.model.config.commons.staff_wage
+        affordable = max(revenue - self.kind_config.overheads
+                         - sum(c.delivery_cost for c in self.contracts + self.subcontracts) * 0.5, 0.0)
+        target = 0.6 * affordable / wage
+        self.staff += 0.25 * (target - self.staff)
+        if self.months_unpaid:
+            self.staff *= 0.8
+
+    def learn(self) -> None:
+        """Delivery builds a track record, and capacity grows with experience."""
+        if self.contracts or self.subcontracts or self.revenue["grants"] > 0 or self.revenue["trading"] > 0:
+            self.experience += 1
+        growth = self.model.config.commons.capacity_growth
+        self.capacity = self.kind_config.capacity * (1 + growth * self.experience / 12) + self.staff * 2000.0
+
+    def strain(self) -> None:
+        """Burnout builds when too few volunteers carry the organisation's core hours."""
+        beh = self.model.config.behaviour
+        load = self.kind_config.core_hours / max(self.volunteers, 1) / max(beh.burnout_hours, 1e-9)
+        if self.staff >= 1:  # paid staff carry part of the running of the place
+            load /= 1 + self.staff
+        self.burnout = float(np.clip(self.burnout + (0.1 * (load - 1) if load > 1 else -beh.burnout_recovery),
+                                     0.0, 1.0))
+
+    def share_surplus(self) -> float:
+        """Co-ops pay part of a comfortable surplus to their members as a dividend."""
+        if self.kind != "coop" or not self.history:
+            return 0.0
+        revenue, costs = self.history[-1]
+        if self.cash < 6 * self.monthly_costs or revenue <= costs:
+            return 0.0
+        return self.model.config.commons.coop_dividend * (revenue - costs)
+
+    def fails(self) -> str | None:
+        if self.months_unpaid > self.model.config.commons.cash_months_bearable:
+            return "cash"
+        if self.burnout >= 1.0:
+            return "burnout"
+        return None
+
+    def close(self, cause: str) -> None:
+        """Close: contracts return to the council, loans default, what cash is left goes to members."""
+        self.died = self.model.month
+        self.cause = cause
+        for contract in list(self.contracts):
+            self.model.council.terminate(contract, failed=True)
+        for sub in list(self.subcontracts):
+            sub.prime.end_subcontract(sub)
+        if self.loan > 0:
+            self.model.fund.default(self)
+        members = np.flatnonzero(self.model.citizens.org == self.index)
+        self.model.citizens.org[members] = -1
+        self.model.citizens.active[members] = False
+        if self.cash > 0:
+            amount = self.cash
+            self.model.citizens.receive_shares(members, amount, self, "closure_assets")
+        self.remove()

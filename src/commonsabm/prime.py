@@ -1,0 +1,102 @@
+"""Prime contractors: large firms from outside the place.
+
+Large reserves and scale economies let them bid low and win bundled lots. They deliver
+with a casualised local workforce, subcontract part of the work to local organisations
+at squeezed rates and pay late; their profit leaves the place. Underbidding raises the
+chance a contract fails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from .procurement import Contract, Subcontract
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+
+
+class PrimeContractor(mesa.Agent):
+    sector = "primes"
+
+    def __init__(self, model: CommonsModel):
+        super().__init__(model)
+        cfg = model.config.primes
+        self.cash = cfg.reserves
+        # firms differ a little in how hard they underbid
+        self.underbid = float(max(cfg.underbid * model.rng.uniform(0.75, 1.25), 0.0))
+        self.unit_cost = cfg.unit_cost
+        self.quality = cfg.quality
+        self.local_share = cfg.local_share
+        self.contracts: list[Contract] = []
+        self.subcontracts: list[Subcontract] = []
+        self.revenue = 0.0
+        self.costs = 0.0
+        self.profit_out = 0.0
+        self.alive = True
+
+    @property
+    def bid_price(self) -> float:
+        cfg = self.model.config.primes
+        return self.unit_cost * (1 + cfg.margin - self.underbid)
+
+    @property
+    def failure_hazard(self) -> float:
+        cfg = self.model.config.primes
+        return cfg.failure_base + cfg.underbid_failure * self.underbid
+
+    def receive(self, payer, amount: float, channel: str) -> float:
+        paid = self.model.ledger.pay(payer, self, amount, channel)
+        self.revenue += paid
+        return paid
+
+    def start_month(self) -> None:
+        self.revenue = 0.0
+        self.costs = 0.0
+        self.profit_out = 0.0
+
+    def subcontract(self, contract: Contract) -> None:
+        """Pass part of a new contract to local organisations with room, at the primes' rate."""
+        rules = self.model.config.procurement
+        wanted = rules.subcontract_share * contract.units
+        takers = sorted((o for o in self.model.live_organisations if o.spare_capacity > 0),
+                        key=lambda o: o.spare_capacity, reverse=True)
+        for org in takers:
+            if wanted <= 1e-9:
+                break
+            units = min(wanted, org.spare_capacity)
+            value = rules.subcontract_rate * contract.price * units
+            sub = Subcontract(self, org, contract, value, units)
+            self.subcontracts.append(sub)
+            org.subcontracts.append(sub)
+            wanted -= units
+
+    def end_subcontract(self, sub: Subcontract) -> None:
+        if sub in self.subcontracts:
+            self.subcontracts.remove(sub)
+        if sub in sub.org.subcontracts:
+            sub.org.subcontracts.remove(sub)
+
+    def deliver(self) -> None:
+        """Pay for this month's delivery: subcontractors late, local casual staff, the rest outside."""
+        ledger, economy = self.model.ledger, self.model.economy
+        rules = self.model.config.procurement
+        subcontracted = {id(c): 0.0 for c in self.contracts}
+        for sub in self.subcontracts:
+            self.model.payments.schedule(self, sub.org, sub.value, "subcontracts", rules.subcontract_payment_days)
+            subcontracted[id(sub.contract)] = subcontracted.get(id(sub.contract), 0.0) + sub.units
+        own_units = sum(max(c.units - subcontracted[id(c)], 0.0) for c in self.contracts)
+        cost = own_units * self.unit_cost
+        local = cost * self.local_share
+        self.costs = self.model.pay_wage_pool(self, 0.7 * local)
+        self.costs += ledger.pay(self, economy.local_private, 0.3 * local, "supplies")
+        self.costs += ledger.pay(self, economy.outside, cost - local, "supplies")
+        self.costs += sum(s.value for s in self.subcontracts)  # owed now, paid late
+
+    def send_profit_home(self) -> None:
+        """The month's operating profit leaves the place for shareholders."""
+        profit = self.revenue - self.costs
+        if profit > 0:
+            self.profit_out = self.model.ledger.pay(self, self.model.economy.outside, profit, "prime_profit")

@@ -1,0 +1,135 @@
+"""Tenders, bids, contracts, subcontracts and late payment.
+
+The procurement rules are policy levers (``ProcurementConfig``): lot bundling, the
+risk-transfer reserve requirement, the track-record requirement, the price, quality and
+social-value weights, consortia, payment days and the terms primes give subcontractors.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CommonsModel
+    from .organisation import CommonsOrganisation
+
+
+@dataclass(eq=False)
+class Contract:
+    holder: Any  # a PrimeContractor or a CommonsOrganisation
+    value: float  # what the council pays a month
+    price: float  # bid price per unit of service; 1.0 is the standard cost
+    start: int
+    end: int
+    base: float  # the lot's value at the first tender round
+
+    @property
+    def units(self) -> float:
+        """Service delivered a month: cheaper bids stretch the same money further."""
+        return self.value / self.price
+
+    @property
+    def delivery_cost(self) -> float:
+        return self.units * self.holder.unit_cost
+
+
+@dataclass(eq=False)
+class Subcontract:
+    prime: Any
+    org: CommonsOrganisation
+    contract: Contract
+    value: float  # what the prime pays a month
+    units: float
+
+    @property
+    def delivery_cost(self) -> float:
+        return self.units * self.org.unit_cost
+
+
+@dataclass(order=True)
+class _Payment:
+    due: int
+    seq: int
+    payer: Any = field(compare=False)
+    payee: Any = field(compare=False)
+    amount: float = field(compare=False)
+    channel: str = field(compare=False)
+
+
+class PaymentQueue:
+    """Payments promised now and made later: the council's payment days, primes' late payment."""
+
+    def __init__(self, model: CommonsModel):
+        self.model = model
+        self._heap: list[_Payment] = []
+        self._seq = itertools.count()
+
+    def schedule(self, payer, payee, amount: float, channel: str, days: float) -> None:
+        due = self.model.month + int(round(days / 30.4))
+        heapq.heappush(self._heap, _Payment(due, next(self._seq), payer, payee, amount, channel))
+
+    def settle(self) -> None:
+        """Make every payment now due; payments to organisations that have closed lapse."""
+        month = self.model.month
+        while self._heap and self._heap[0].due <= month:
+            item = heapq.heappop(self._heap)
+            if getattr(item.payee, "alive", True):
+                item.payee.receive(item.payer, item.amount, item.channel)
+
+    def owed_to(self, payee) -> float:
+        return sum(p.amount for p in self._heap if p.payee is payee)
+
+
+@dataclass
+class Bid:
+    bidders: list  # one organisation, a consortium, or one prime
+    price: float
+    quality: float
+    social_value: float
+
+
+def commons_bids(model: CommonsModel, value: float, rng: np.random.Generator) -> list[Bid]:
+    """Bids from commons organisations that know of the tender and meet its conditions."""
+    rules = model.config.procurement
+    commons = model.config.commons
+    price = commons.delivery_cost * 1.02
+    units = value / price
+    reserve = rules.risk_transfer * 12 * value
+    aware = [o for o in model.live_organisations
+             if o.experience >= rules.track_record_months and rng.random() < model.council.commissioning_capacity]
+    bids = [Bid([o], price, _quality(model, [o]), commons.local_share)
+            for o in aware if o.spare_capacity >= units and o.cash >= reserve]
+    if not bids and rules.consortia_allowed and aware:
+        partners = sorted(aware, key=lambda o: o.spare_capacity, reverse=True)[:5]
+        if (sum(o.spare_capacity for o in partners) >= units
+                and sum(o.cash for o in partners) >= reserve):
+            bids.append(Bid(partners, price, _quality(model, partners), commons.local_share))
+    return bids
+
+
+def _quality(model: CommonsModel, orgs: list) -> float:
+    """Quality grows with track record; two years of delivery earns the full commons score."""
+    experience = np.mean([min(o.experience / 24, 1.0) for o in orgs])
+    return model.config.commons.quality * (0.5 + 0.5 * experience)
+
+
+def prime_bids(model: CommonsModel, value: float) -> list[Bid]:
+    reserve = model.config.procurement.risk_transfer * 12 * value
+    return [Bid([p], p.bid_price, p.quality, p.local_share) for p in model.primes if p.cash >= reserve]
+
+
+def choose_winner(bids: list[Bid], weights: tuple[float, float, float], rng: np.random.Generator) -> Bid | None:
+    """Score bids on price (cheapest gets full marks), quality and social value."""
+    if not bids:
+        return None
+    w_price, w_quality, w_social = weights
+    cheapest = min(b.price for b in bids)
+    scores = np.array([w_price * cheapest / b.price + w_quality * b.quality + w_social * b.social_value
+                       for b in bids])
+    best = np.flatnonzero(scores >= scores.max() - 1e-12)
+    return bids[int(rng.choice(best))]

@@ -1,0 +1,235 @@
+"""The monthly metrics of BRIEF §4, as properties of the model, with their units.
+
+``REPORTERS`` names every column of ``timeseries.parquet`` with its unit and meaning; the
+DataCollector reads each from the property of the same name. Counts are per 100,000
+residents so that runs of different sizes compare.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .citizens import STATUSES, UNEMPLOYED
+from .council import CHANNELS, REVENUES
+from .organisation import KINDS
+
+PER_100K = "per 100,000 residents"
+GBP = "GBP per resident per month (2010 prices)"
+
+REPORTERS: dict[str, tuple[str, str]] = {"date": ("YYYY-MM", "the simulated month")}
+for _kind in KINDS:
+    REPORTERS[f"orgs_{_kind}"] = (PER_100K, f"live {_kind} organisations")
+REPORTERS["orgs_total"] = (PER_100K, "live commons organisations of all types")
+for _kind in KINDS:
+    REPORTERS[f"births_{_kind}"] = (PER_100K, f"{_kind} organisations founded this month")
+    REPORTERS[f"deaths_{_kind}"] = (PER_100K, f"{_kind} organisations closed this month")
+for _cause in ("cash", "burnout"):
+    REPORTERS[f"deaths_{_cause}"] = (PER_100K, f"closures this month because of {_cause}")
+for _kind in KINDS:
+    for _age in (12, 36):
+        REPORTERS[f"survival_{_age}m_{_kind}"] = (
+            "share", f"{_kind} organisations founded during the run that reached {_age} months")
+REPORTERS.update({
+    "members": (PER_100K, "residents who belong to a commons organisation"),
+    "volunteer_hours": ("hours per resident per month", "hours given to commons organisations"),
+    "volunteering_rate": ("share of residents", "residents who gave any hours this month"),
+    "commons_share_contracts": ("share", "commons direct contracts in local service delivery"),
+    "commons_share_subcontracts": ("share", "commons subcontracts from primes in local service delivery"),
+    "commons_share_grants": ("share", "council grants to the commons in local service delivery"),
+    "commons_share_trading": ("share", "commons trading and donations in local service delivery"),
+    "commons_share_total": ("share", "the commons' share of local service delivery"),
+    "commons_contract_share": ("share", "share of council contract value held by commons organisations"),
+    "vcs_government_income": (GBP, "vcs income from grants, contracts and subcontracts"),
+    "vcs_individual_income": (GBP, "vcs income from donations"),
+})
+for _source in REVENUES:
+    REPORTERS[f"council_revenue_{_source}"] = (GBP, f"council revenue from {_source.replace('_', ' ')}")
+for _channel in CHANNELS:
+    REPORTERS[f"council_spend_{_channel}"] = (GBP, f"council spending through {_channel.replace('_', ' ')}")
+REPORTERS.update({
+    "care_share": ("share", "adult social care in council spending"),
+    "commissioning_capacity": ("index, 2010 = 1", "commissioning staff who know local groups"),
+    "prime_contract_share": ("share", "share of council contract value held by prime contractors"),
+    "prime_profit_out": (GBP, "prime contractors' profit leaving the place"),
+    "contract_failures": (PER_100K, "contracts terminated as failed this month"),
+    "unmet_need": ("share of need", "need for council services not delivered"),
+    "employment_rate": ("share of adults", "adults in paid work"),
+    "claimant_rate": ("share of adults", "adults who are unemployed claimants"),
+})
+for _status in STATUSES:
+    REPORTERS[f"free_hours_{_status}"] = ("hours per month", f"mean free hours of {_status.replace('_', ' ')} residents")
+REPORTERS.update({
+    "sanctions": (PER_100K, "sanctions imposed this month"),
+    "sanction_rate": ("share per month", "sanctions this month over conditional claimants"),
+    "claimant_commoning_hours": ("hours per month", "mean hours claimants gave to the commons"),
+    "poverty_rate": ("share of residents", "residents with income below the poverty line"),
+    "income_gini": ("0-1", "Gini coefficient of residents' monthly income"),
+    "local_multiplier": ("ratio, 1-3", "LM3 of a pound the council spends"),
+    "leakage": ("share", "share of local sectors' spending that leaves the place"),
+    "fund_loans": (PER_100K, "social investment fund loans made this month"),
+    "fund_defaults": (PER_100K, "social investment fund loans written off this month"),
+    "fund_outstanding": ("GBP per resident", "social investment loans outstanding"),
+    "ledger_error": ("relative", "largest stock-flow discrepancy this month"),
+})
+
+
+def _per_100k(model, count: float) -> float:
+    return count * 100_000 / model.citizens.n
+
+
+class Reporters:
+    """Mixin for CommonsModel: each metric is a property named as its column."""
+
+    # ------------------------------------------------------------ organisations
+    def _count(self, kind: str) -> int:
+        return sum(1 for o in self.live_organisations if o.kind == kind)
+
+    orgs_coop = property(lambda self: _per_100k(self, self._count("coop")))
+    orgs_community_business = property(lambda self: _per_100k(self, self._count("community_business")))
+    orgs_vcs = property(lambda self: _per_100k(self, self._count("vcs")))
+    orgs_total = property(lambda self: _per_100k(self, len(self.live_organisations)))
+    births_coop = property(lambda self: _per_100k(self, self.births["coop"]))
+    births_community_business = property(lambda self: _per_100k(self, self.births["community_business"]))
+    births_vcs = property(lambda self: _per_100k(self, self.births["vcs"]))
+
+    def _deaths(self, kind: str | None = None, cause: str | None = None) -> float:
+        return _per_100k(self, sum(n for (k, c), n in self.deaths.items()
+                                   if kind in (None, k) and cause in (None, c)))
+
+    deaths_coop = property(lambda self: self._deaths(kind="coop"))
+    deaths_community_business = property(lambda self: self._deaths(kind="community_business"))
+    deaths_vcs = property(lambda self: self._deaths(kind="vcs"))
+    deaths_cash = property(lambda self: self._deaths(cause="cash"))
+    deaths_burnout = property(lambda self: self._deaths(cause="burnout"))
+
+    def survival(self, kind: str, months: int) -> float:
+        """Of organisations founded in the run old enough to tell, the share that lived `months`."""
+        cohort = [o for o in self.organisations if o.kind == kind and o.born >= self.start_month
+                  and self.month - o.born >= months]
+        if not cohort:
+            return float("nan")
+        return sum(1 for o in cohort if o.died is None or o.died - o.born >= months) / len(cohort)
+
+    survival_12m_coop = property(lambda self: self.survival("coop", 12))
+    survival_36m_coop = property(lambda self: self.survival("coop", 36))
+    survival_12m_community_business = property(lambda self: self.survival("community_business", 12))
+    survival_36m_community_business = property(lambda self: self.survival("community_business", 36))
+    survival_12m_vcs = property(lambda self: self.survival("vcs", 12))
+    survival_36m_vcs = property(lambda self: self.survival("vcs", 36))
+
+    @property
+    def members(self) -> float:
+        return _per_100k(self, int((self.citizens.org >= 0).sum()))
+
+    @property
+    def volunteer_hours(self) -> float:
+        return float(self.citizens.hours.sum()) / self.citizens.n
+
+    @property
+    def volunteering_rate(self) -> float:
+        return float(self.citizens.active.mean())
+
+    # ------------------------------------------------------------ service delivery
+    def _commons_revenue(self, *sources: str, kinds=KINDS) -> float:
+        return sum(o.revenue[s] for o in self.organisations
+                   if o.kind in kinds and (o.alive or o.died == self.month) for s in sources)
+
+    @property
+    def service_delivery(self) -> float:
+        """Local service delivery: council services plus what the commons sells and is given."""
+        spend = self.council.spending
+        return (spend["in_house"] + spend["contracts"] + spend["grants"] + spend["scaling"]
+                + self._commons_revenue("trading", "donations"))
+
+    def _share(self, *sources: str) -> float:
+        total = self.service_delivery
+        return self._commons_revenue(*sources) / total if total > 0 else 0.0
+
+    commons_share_contracts = property(lambda self: self._share("contracts"))
+    commons_share_subcontracts = property(lambda self: self._share("subcontracts"))
+    commons_share_grants = property(lambda self: self._share("grants"))
+    commons_share_trading = property(lambda self: self._share("trading", "donations"))
+    commons_share_total = property(lambda self: self._share("contracts", "subcontracts", "grants",
+                                                             "trading", "donations"))
+
+    def _contract_share(self, sector: str) -> float:
+        values = [(c.value, c.holder.sector) for c in self.council.contracts]
+        total = sum(v for v, _ in values)
+        return sum(v for v, s in values if s == sector) / total if total > 0 else 0.0
+
+    commons_contract_share = property(lambda self: self._contract_share("commons"))
+    prime_contract_share = property(lambda self: self._contract_share("primes"))
+    vcs_government_income = property(lambda self: self._commons_revenue(
+        "grants", "contracts", "subcontracts", kinds=("vcs",)) / self.citizens.n)
+    vcs_individual_income = property(lambda self: self._commons_revenue(
+        "donations", kinds=("vcs",)) / self.citizens.n)
+
+    # ------------------------------------------------------------ council and primes
+    def _per_resident(self, amount: float) -> float:
+        return amount / self.citizens.n
+
+    council_revenue_central_grant = property(lambda self: self._per_resident(self.council.revenue["central_grant"]))
+    council_revenue_council_tax = property(lambda self: self._per_resident(self.council.revenue["council_tax"]))
+    council_revenue_business_rates = property(lambda self: self._per_resident(self.council.revenue["business_rates"]))
+    council_revenue_local_tax = property(lambda self: self._per_resident(self.council.revenue["local_tax"]))
+    council_spend_in_house = property(lambda self: self._per_resident(self.council.spending["in_house"]))
+    council_spend_contracts = property(lambda self: self._per_resident(self.council.spending["contracts"]))
+    council_spend_grants = property(lambda self: self._per_resident(self.council.spending["grants"]))
+    council_spend_commissioning = property(lambda self: self._per_resident(self.council.spending["commissioning"]))
+    council_spend_scaling = property(lambda self: self._per_resident(self.council.spending["scaling"]))
+    council_spend_fund = property(lambda self: self._per_resident(self.council.spending["fund"]))
+
+    @property
+    def care_share(self) -> float:
+        total = sum(self.council.spending.values())
+        return min(self.council.care_spending / total, 1.0) if total > 0 else 0.0
+
+    commissioning_capacity = property(lambda self: self.council.commissioning_capacity)
+    prime_profit_out = property(lambda self: self._per_resident(sum(p.profit_out for p in self.primes)))
+    contract_failures = property(lambda self: _per_100k(self, self.council.failed_this_month))
+    unmet_need = property(lambda self: self.council.unmet_need)
+
+    # ------------------------------------------------------------ residents
+    employment_rate = property(lambda self: float(self.citizens.employed.mean()))
+    claimant_rate = property(lambda self: float((self.citizens.status == UNEMPLOYED).mean()))
+
+    def free_hours_of(self, status: int) -> float:
+        chosen = self.citizens.status == status
+        return float(self.citizens.free_hours[chosen].mean()) if chosen.any() else float("nan")
+
+    free_hours_full_time = property(lambda self: self.free_hours_of(0))
+    free_hours_part_time = property(lambda self: self.free_hours_of(1))
+    free_hours_unemployed = property(lambda self: self.free_hours_of(2))
+    free_hours_inactive = property(lambda self: self.free_hours_of(3))
+    free_hours_retired = property(lambda self: self.free_hours_of(4))
+    sanctions = property(lambda self: _per_100k(self, self.citizens.sanctions_this_month))
+
+    @property
+    def sanction_rate(self) -> float:
+        at_risk = int((self.citizens.conditional_share > 0).sum())
+        return self.citizens.sanctions_this_month / at_risk if at_risk else 0.0
+
+    @property
+    def claimant_commoning_hours(self) -> float:
+        claimants = self.citizens.status == UNEMPLOYED
+        return float(self.citizens.hours[claimants].mean()) if claimants.any() else float("nan")
+
+    @property
+    def poverty_rate(self) -> float:
+        return float((self.citizens.income < self.config.welfare.poverty_line).mean())
+
+    @property
+    def income_gini(self) -> float:
+        income = np.sort(np.maximum(self.citizens.income, 0.0))
+        n, total = len(income), income.sum()
+        if total <= 0:
+            return 0.0
+        return float((2 * np.arange(1, n + 1) - n - 1) @ income / (n * total))
+
+    # ------------------------------------------------------------ money
+    local_multiplier = property(lambda self: self.ledger.local_multiplier("council"))
+    leakage = property(lambda self: self.ledger.leakage())
+    fund_loans = property(lambda self: _per_100k(self, self.fund.loans_this_month))
+    fund_defaults = property(lambda self: _per_100k(self, self.fund.defaults_this_month))
+    fund_outstanding = property(lambda self: self._per_resident(self.fund.outstanding))
+    ledger_error = property(lambda self: self.ledger.last_error)

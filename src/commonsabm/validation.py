@@ -1,0 +1,190 @@
+"""Checking a configuration before anything runs, and moving between its nested and flat forms.
+
+Hydra and OmegaConf already reject unknown keys and wrong types; this module adds what
+they cannot: ranges, choices, month formats and settings that contradict each other.
+Every failure is a ConfigError whose message is one line naming the key and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Iterator
+
+from .calendar import month_index, parse_month
+from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
+
+
+def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any, dataclasses.Field]]:
+    """Every leaf parameter as (dotted key, value, dataclass field)."""
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from walk(value, key + ".")
+        else:
+            yield key, value, f
+
+
+def allowed(f: dataclasses.Field) -> str:
+    """What a field accepts, in words, for error messages and the ODD table."""
+    meta = f.metadata
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f"{lo:g} to {hi:g}"
+    if lo is not None:
+        return f">= {lo:g}"
+    if hi is not None:
+        return f"<= {hi:g}"
+    return f"a {type(f.default).__name__}" if f.default is not dataclasses.MISSING else "any"
+
+
+def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
+    meta = f.metadata
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if meta.get("choices") and item not in meta["choices"]:
+            raise ConfigError(f"{key}={item!r} is not allowed; allowed: {allowed(f)}")
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            continue
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if (lo is not None and item < lo) or (hi is not None and item > hi):
+            raise ConfigError(f"{key}={item!r} is out of range; allowed: {allowed(f)}")
+    if isinstance(value, str) and (key.endswith(".start") or key.endswith("_start")
+                                   or key.endswith(".end")):
+        try:
+            parse_month(value)
+        except ValueError:
+            raise ConfigError(f"{key}={value!r} is not a month; allowed: YYYY-MM, e.g. 2010-01") from None
+
+
+def check(model: ModelConfig, run: RunConfig) -> None:
+    """Raise ConfigError on the first value the model cannot run with."""
+    for key, value, f in walk(run, "run."):
+        _check_value(key, value, f)
+    for key, value, f in walk(model):
+        _check_value(key, value, f)
+    _check_consistency(model, run)
+
+
+def _close_to_one(total: float) -> bool:
+    return abs(total - 1.0) <= 1e-6
+
+
+def _check_consistency(m: ModelConfig, run: RunConfig) -> None:
+    start, end = month_index(run.start), month_index(run.end)
+    if end < start:
+        raise ConfigError(f"run.end={run.end} is before run.start={run.start}; allowed: an end on or after the start")
+    if m.ubi.level > 0 and month_index(m.ubi.start) > end:
+        raise ConfigError(f"ubi.start={m.ubi.start} is after run.end={run.end}, so the UBI would never be paid; "
+                          "allowed: a start on or before the end, or ubi.level=0")
+    if m.investment_fund.enabled and month_index(m.investment_fund.start) > end:
+        raise ConfigError(f"investment_fund.start={m.investment_fund.start} is after run.end={run.end}; "
+                          "allowed: a start on or before the end, or investment_fund.enabled=false")
+    place = m.place
+    shares = (place.full_time_share + place.part_time_share + place.unemployed_share
+              + place.inactive_share + place.retired_share)
+    if not _close_to_one(shares):
+        raise ConfigError(f"place.*_share (employment shares) sum to {shares:.4f}; allowed: a sum of 1")
+    weights = m.procurement.weight_price + m.procurement.weight_quality + m.procurement.weight_social_value
+    if not _close_to_one(weights):
+        raise ConfigError(f"procurement.weight_* sum to {weights:.4f}; allowed: a sum of 1")
+    fund = m.investment_fund
+    say = fund.public_weight + fund.private_weight + fund.commons_weight
+    if not _close_to_one(say):
+        raise ConfigError(f"investment_fund.*_weight (governance mix) sum to {say:.4f}; allowed: a sum of 1")
+    years, index = m.austerity.years, m.austerity.grant_index
+    if len(years) != len(index) or not years:
+        raise ConfigError(f"austerity.years has {len(years)} entries and austerity.grant_index {len(index)}; "
+                          "allowed: two non-empty lists of equal length")
+    if any(b <= a for a, b in zip(years, years[1:])):
+        raise ConfigError(f"austerity.years={years} is not increasing; allowed: strictly increasing years")
+    if m.network.min_ties > m.network.max_ties:
+        raise ConfigError(f"network.min_ties={m.network.min_ties} exceeds network.max_ties={m.network.max_ties}; "
+                          "allowed: min_ties <= max_ties")
+    if m.council.contracted_share + m.council.commissioning_share > 1:
+        raise ConfigError("council.contracted_share + council.commissioning_share exceed 1; allowed: a sum <= 1")
+
+
+# ---------------------------------------------------------------- flat keyword form
+def _section_of(key: str) -> tuple[str, str]:
+    """'investment_fund_loan_size' -> ('investment_fund', 'loan_size'), longest section first."""
+    for section in sorted(SECTIONS + ("run",), key=len, reverse=True):
+        if key.startswith(section + "_"):
+            return section, key[len(section) + 1:]
+    raise ConfigError(f"unknown parameter '{key}'; allowed: a section name ({', '.join(SECTIONS)}) "
+                      "with a preset, or <section>_<field> such as ubi_level")
+
+
+def _set_leaf(node: Any, section: str, name: str, value: Any, flat_key: str) -> None:
+    """Set name inside node, where name may reach into a nested section (commons_coop_overheads)."""
+    fields = {f.name: f for f in dataclasses.fields(node)}
+    if name in fields and not dataclasses.is_dataclass(getattr(node, name)):
+        setattr(node, name, _coerce(value, fields[name], flat_key))
+        return
+    for child in fields:
+        if name.startswith(child + "_") and dataclasses.is_dataclass(getattr(node, child)):
+            _set_leaf(getattr(node, child), child, name[len(child) + 1:], value, flat_key)
+            return
+    names = [f for f in fields if not dataclasses.is_dataclass(getattr(node, f))]
+    raise ConfigError(f"unknown parameter '{flat_key}'; allowed in '{section}': {', '.join(names)}")
+
+
+def _coerce(value: Any, f: dataclasses.Field, key: str) -> Any:
+    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is list and isinstance(value, (list, tuple)):
+        return [float(v) for v in value]
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{key}={value!r} has the wrong type; allowed: {allowed(f)} ({kind.__name__})")
+    return value
+
+
+def conf_dir() -> Path:
+    """The config tree: inside the installed package, or the checkout's top-level conf/."""
+    packaged = Path(__file__).resolve().parent / "conf"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+def presets(section: str) -> list[str]:
+    return sorted(p.stem for p in (conf_dir() / section).glob("*.yaml"))
+
+
+def apply_preset(model: ModelConfig, section: str, name: str) -> None:
+    """Merge conf/<section>/<name>.yaml over a section, as Hydra's config group would."""
+    from omegaconf import OmegaConf
+
+    path = conf_dir() / section / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"unknown {section} '{name}'; allowed: {', '.join(presets(section)) or 'none'}")
+    data = OmegaConf.to_container(OmegaConf.load(path))
+    data.pop("defaults", None)
+    for key, value in data.items():
+        _set_leaf(getattr(model, section), section, key, value, f"{section}.{key}")
+
+
+def from_keywords(**kwargs: Any) -> tuple[ModelConfig, RunConfig]:
+    """Build and check a config from plain keywords: presets by section name, fields as section_field."""
+    model, run = ModelConfig(), RunConfig()
+    for section in SECTIONS:
+        if isinstance(kwargs.get(section), str):
+            apply_preset(model, section, kwargs.pop(section))
+    for key, value in kwargs.items():
+        section, name = _section_of(key)
+        target = run if section == "run" else getattr(model, section)
+        _set_leaf(target, section, name, value, key)
+    check(model, run)
+    return model, run
+
+
+def to_keywords(model: ModelConfig) -> dict[str, Any]:
+    """The flat form of a config: what CommonsModel(**kwargs) takes back."""
+    return {key.replace(".", "_"): value for key, value, _ in walk(model)}
