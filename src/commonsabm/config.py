@@ -87,9 +87,9 @@ class PlaceConfig:
                                    "in 2010", unit="share",
                                    source=f"assumption: {UK} community_business_income (GBP 0.9bn) and small "
                                    "co-ops against ~GBP 1tn of household spending")
-    donation_share: float = p(0.003, 0, 1, help="household spending given to local voluntary "
+    donation_share: float = p(0.0015, 0, 1, help="household spending given to local voluntary "
                               "groups", unit="share",
-                              source="assumption: UK giving ~1% of spending, about a third to local groups")
+                              source="assumption: UK giving ~1% of spending, a small part to local groups")
     trading_founder_share: float = p(0.12, 0, 1, help="share of new organisations founded as "
                                      "trading types when no fund steers the choice", unit="share",
                                      source="assumption: matches the start mix of types")
@@ -224,7 +224,7 @@ class PrimesConfig:
     reserves: float = p(5e7, 0, 1e12, help="reserves of each prime", unit="GBP")
     unit_cost: float = p(0.85, 0.1, 2, help="primes' delivery cost relative to a local "
                          "organisation's (scale economies)", unit="ratio")
-    underbid: float = p(0.08, 0, 0.9, help="how far below cost primes bid", unit="share")
+    underbid: float = p(0.03, 0, 0.9, help="how far below cost primes bid", unit="share")
     margin: float = p(0.05, 0, 1, help="profit margin primes add to their bids", unit="share")
     failure_base: float = p(0.002, 0, 1, help="monthly chance a prime contract fails at cost "
                             "price", unit="per month")
@@ -269,6 +269,11 @@ class CommonsConfig:
     quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
     local_share: float = p(0.76, 0, 1, help="share of an organisation's spending that stays "
                            "local", unit="share", source=f"{UK} lm3_local_supplier_respend (76%)")
+    size_dispersion: float = p(0.5, 0, 3, help="sigma of the lognormal spread of organisations' "
+                               "size and running costs around their type's values")
+    subcontract_loss_tolerance: float = p(0.15, 0, 1, help="largest loss, as a share of cost, an "
+                                          "organisation accepts on a subcontract for the sake of "
+                                          "its mission", unit="share")
     cash_months_bearable: int = p(3, 1, 60, help="months an organisation survives unable to "
                                   "pay its costs", unit="months")
     capacity_growth: float = p(0.15, 0, 5, help="yearly growth of delivery capacity with "
@@ -337,7 +342,7 @@ class BehaviourConfig:
     stress_bandwidth: float = p(0.5, 0, 1, help="bandwidth lost at full financial stress")
     sanction_bandwidth: float = p(0.3, 0, 1, help="further bandwidth lost while sanctioned")
     stress_adjustment: float = p(0.3, 0, 1, help="monthly speed at which stress follows money")
-    founding_rate: float = p(0.004, 0, 1, help="monthly chance an eligible commoner founds an "
+    founding_rate: float = p(0.0005, 0, 1, help="monthly chance an eligible commoner founds an "
                              "organisation", unit="per month")
     demonstration_effect: float = p(0.5, 0, 20, help="rise in founding odds per successful "
                                     "organisation within reach", source="assumption encoding seed 002 (Parker's pedagogy)")

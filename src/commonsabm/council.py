@@ -131,7 +131,7 @@ class Council(mesa.Agent):
                  if o.kind != "coop" and rng.random() < self.commissioning_capacity]
         if not known:
             return 0.0
-        need = np.array([o.kind_config.overheads for o in known])
+        need = np.array([o.overheads for o in known])
         shares = 0.9 * pot * need / need.sum()
         return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
 

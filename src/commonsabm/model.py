@@ -71,7 +71,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.council.let_first_contracts()
         self.first_volunteers()
         self.staff_employers(channels, hire_unemployed=False)
-        self.trading_capacity0 = self.trading_capacity
+        self.traders0 = sum(1 for o in self.live_organisations if o.trading)
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
 
     # ------------------------------------------------------------------ set-up
@@ -148,10 +148,6 @@ class CommonsModel(Reporters, mesa.Model):
             org.members, org.volunteers, org.volunteer_hours = (
                 int(members[org.index]), int(volunteers[org.index]), float(hours[org.index]))
 
-    @property
-    def trading_capacity(self) -> float:
-        return sum(o.capacity for o in self.live_organisations if o.trading)
-
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         self.begin_month()
@@ -217,9 +213,10 @@ class CommonsModel(Reporters, mesa.Model):
         """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
         place = self.config.place
         live = self.live_organisations
-        growth = (self.trading_capacity / self.trading_capacity0) ** 0.5 if self.trading_capacity0 else 0.0
         traders = [o for o in live if o.trading]
-        trading = place.commons_spend_share * min(growth, 5.0) * spending if traders else 0.0
+        # more traders draw more custom, with diminishing returns: each competes with the rest
+        growth = (len(traders) / self.traders0) ** 0.5 if self.traders0 else float(bool(traders))
+        trading = place.commons_spend_share * growth * spending
         groups = [o for o in live if not o.trading]
         donations = place.donation_share * spending if groups else 0.0
         for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),

@@ -38,7 +38,10 @@ class CommonsOrganisation(mesa.Agent):
         self.cause: str | None = None
         self.cash = cash
         self.kind_config = getattr(model.config.commons, kind)
-        self.capacity = self.kind_config.capacity
+        # organisations differ in size and running costs around their type's typical values
+        self.scale = float(model.rng.lognormal(0.0, model.config.commons.size_dispersion))
+        self.overheads = self.kind_config.overheads * self.scale
+        self.capacity = self.kind_config.capacity * self.scale
         self.staff = 0.0
         self.experience = 0  # months of delivering contracted or granted services
         self.months_unpaid = 0
@@ -54,7 +57,7 @@ class CommonsOrganisation(mesa.Agent):
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
         self.costs = 0.0
-        self.history: deque[tuple[float, float]] = deque(maxlen=12)  # (revenue, costs)
+        self.history: deque[tuple[float, float, float]] = deque(maxlen=12)  # (revenue, costs, wages)
 
     # ------------------------------------------------------------------ state
     @property
@@ -87,12 +90,12 @@ class CommonsOrganisation(mesa.Agent):
         """Visible success that teaches others: established and paying its way."""
         if self.age < 24 or self.months_unpaid > 0 or len(self.history) < 6:
             return False
-        revenue, costs = np.sum(self.history, axis=0)
+        revenue, costs, _ = np.sum(self.history, axis=0)
         return revenue >= costs
 
     @property
     def monthly_costs(self) -> float:
-        return self.kind_config.overheads + self.staff * self.model.config.commons.staff_wage
+        return self.overheads + self.staff * self.model.config.commons.staff_wage
 
     @property
     def room(self) -> int:
@@ -119,7 +122,7 @@ class CommonsOrganisation(mesa.Agent):
         commons = self.model.config.commons
         delivery = sum(c.delivery_cost for c in self.contracts + self.subcontracts)
         volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
-        supplies = (self.kind_config.overheads + delivery - volunteer_input
+        supplies = (self.overheads + delivery - volunteer_input
                     + commons.trading_cost * self.revenue["trading"])
         wages = self.staff * commons.staff_wage
         owed = supplies + wages + self.loan_payment
@@ -133,27 +136,36 @@ class CommonsOrganisation(mesa.Agent):
             paid += repaid
         self.costs = paid
         self.months_unpaid = self.months_unpaid + 1 if paid < owed - 1e-6 else 0
-        self.history.append((sum(self.revenue.values()), paid))
+        self.history.append((sum(self.revenue.values()) - self.revenue["loans"], owed, wages))
 
     def adjust_staff(self) -> None:
-        """Hire from a lasting surplus, shed staff when money falls short."""
+        """Hire towards what a lasting surplus pays for; shed staff when bills go unpaid."""
         if not self.history:
             return
-        revenue = np.mean([r for r, _ in self.history])
-        wage = self.model.config.commons.staff_wage
-        affordable = max(revenue - self.kind_config.overheads
-                         - sum(c.delivery_cost for c in self.contracts + self.subcontracts) * 0.5, 0.0)
-        target = 0.6 * affordable / wage
+        revenue, costs, wages = np.mean(self.history, axis=0)
+        before_staff = revenue - (costs - wages)
+        target = max(0.8 * before_staff / self.model.config.commons.staff_wage, 0.0)
         self.staff += 0.25 * (target - self.staff)
         if self.months_unpaid:
             self.staff *= 0.8
+
+    def accepts(self, value: float, units: float) -> bool:
+        """Take a subcontract only with cash to bridge the late payment and a bearable loss."""
+        commons = self.model.config.commons
+        rules = self.model.config.procurement
+        cost = units * self.unit_cost
+        lag = round(rules.subcontract_payment_days / 30.4)
+        volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * cost)
+        margin = (value + volunteers - cost) / cost if cost > 0 else 0.0
+        return self.cash >= cost * lag and margin >= -commons.subcontract_loss_tolerance
 
     def learn(self) -> None:
         """Delivery builds a track record, and capacity grows with experience."""
         if self.contracts or self.subcontracts or self.revenue["grants"] > 0 or self.revenue["trading"] > 0:
             self.experience += 1
         growth = self.model.config.commons.capacity_growth
-        self.capacity = self.kind_config.capacity * (1 + growth * self.experience / 12) + self.staff * 2000.0
+        self.capacity = (self.kind_config.capacity * self.scale * (1 + growth * min(self.experience, 120) / 12)
+                         + self.staff * self.model.config.commons.staff_wage)
 
     def strain(self) -> None:
         """Burnout builds when too few volunteers carry the organisation's core hours."""
@@ -168,7 +180,7 @@ class CommonsOrganisation(mesa.Agent):
         """Co-ops pay part of a comfortable surplus to their members as a dividend."""
         if self.kind != "coop" or not self.history:
             return 0.0
-        revenue, costs = self.history[-1]
+        revenue, costs, _ = self.history[-1]
         if self.cash < 6 * self.monthly_costs or revenue <= costs:
             return 0.0
         return self.model.config.commons.coop_dividend * (revenue - costs)

@@ -68,6 +68,8 @@ class PrimeContractor(mesa.Agent):
                 break
             units = min(wanted, org.spare_capacity)
             value = rules.subcontract_rate * contract.price * units
+            if not org.accepts(value, units):
+                continue
             sub = Subcontract(self, org, contract, value, units)
             self.subcontracts.append(sub)
             org.subcontracts.append(sub)
