@@ -99,7 +99,7 @@ class Citizens:
         self.employer[find] = np.where(rng.random(n_find) < 0.5, LOCAL_PRIVATE, OUTSIDE_FIRM)
         self.sanction_left[~(self.status == UNEMPLOYED)] = 0
 
-    def staff(self, employer: int, headcount: int, hire_unemployed: bool = True) -> None:
+    def staff(self, employer: int, headcount: int, hire_unemployed: bool = True, status: int = FULL_TIME) -> None:
         """Bring an employer's workforce to a headcount: hire claimants first, shed to the claimant pool."""
         rng = self.model.rng
         current = np.flatnonzero(self.employed & (self.employer == employer))
@@ -112,7 +112,7 @@ class Citizens:
             pools.append(np.flatnonzero(self.employed & (self.employer <= OUTSIDE_FIRM)))
             for pool in pools:
                 take = rng.choice(pool, size=min(gap, len(pool)), replace=False)
-                self.status[take[self.status[take] == UNEMPLOYED]] = PART_TIME
+                self.status[take[self.status[take] == UNEMPLOYED]] = status
                 self.employer[take] = employer
                 self.sanction_left[take] = 0
                 gap -= len(take)

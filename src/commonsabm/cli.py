@@ -21,7 +21,7 @@ from hydra.core.config_store import ConfigStore
 from hydra.errors import MissingConfigException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
 from .validation import allowed, check, conf_dir
@@ -45,13 +45,27 @@ def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
 
 
 class ValidateBeforeRun(Callback):
-    """Reject out-of-range or contradictory settings before any output is created."""
+    """Reject out-of-range or contradictory settings before any output is created.
+
+    Hydra turns exceptions raised in callbacks into warnings, so a bad config ends the
+    process here with SystemExit, which Hydra lets through.
+    """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        check(*split(_task_part(config)))
+        _check_or_exit(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _check_or_exit(config)
+
+
+def _check_or_exit(config: DictConfig) -> None:
+    try:
         check(*split(_task_part(config)))
+    except Exception as exc:  # noqa: BLE001 - any failure here is a bad config
+        if os.environ.get("COMMONSABM_DEBUG"):
+            raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc
+        print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _task_part(config: DictConfig) -> DictConfig:
@@ -113,7 +127,7 @@ def describe(exc: BaseException) -> str:
     for err in chain:
         if isinstance(err, ConfigError):
             return str(err)
-        if isinstance(err, ConfigKeyError):
+        if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
             key = getattr(err, "full_key", None) or re.search(r"Key '([^']+)'", str(err)).group(1)
             parent = key.rpartition(".")[0]
             names = _schema_fields(parent)

@@ -32,7 +32,8 @@ def p(default: Any, lo: float | None = None, hi: float | None = None, *, help: s
 
 @dataclass
 class RunConfig:
-    seed: int = p(42, 0, 2**32 - 1, help="master seed of the model's random generator")
+    seed: int = p(42, 0, 2**32 - 1, help="master seed of the model's random generator",
+                  source="not a model parameter: any seed is valid")
     population: int = p(100_000, 500, 5_000_000, help="adult residents simulated",
                         unit="people", source="BRIEF §2 (about 100,000 residents)")
     start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="BRIEF §2")

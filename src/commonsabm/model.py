@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from .calendar import month_index, month_label
-from .citizens import COMMONS, COUNCIL, PRIMES, Citizens
+from .citizens import COMMONS, COUNCIL, FULL_TIME, PART_TIME, PRIMES, Citizens
 from .config import ModelConfig, RunConfig
 from .council import Council
 from .investment_fund import SocialInvestmentFund
@@ -115,7 +115,9 @@ class CommonsModel(Reporters, mesa.Model):
                  COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
                            cfg.commons.staff_wage)}
         for employer, (pool, wage) in pools.items():
-            self.citizens.staff(employer, int(round(pool / wage)) if wage > 0 else 0, hire_unemployed)
+            # primes hire on casual, part-time terms
+            status = PART_TIME if employer == PRIMES else FULL_TIME
+            self.citizens.staff(employer, int(round(pool / wage)) if wage > 0 else 0, hire_unemployed, status)
 
     # ------------------------------------------------------------------ money helpers
     def pay_wage_pool(self, payer, amount: float, employer: int | None = None) -> float:

@@ -32,9 +32,11 @@ def allowed(f: dataclasses.Field) -> str:
     meta = f.metadata
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
+    if f.name in ("start", "end") or f.name.endswith("_start"):
+        return "a month, YYYY-MM"
     lo, hi = meta.get("lo"), meta.get("hi")
     if lo is not None and hi is not None:
-        return f"{lo:g} to {hi:g}"
+        return f"{lo:g} to {hi:g}" if max(abs(lo), abs(hi)) < 1e6 else f"{lo:,} to {hi:,}"
     if lo is not None:
         return f">= {lo:g}"
     if hi is not None:
