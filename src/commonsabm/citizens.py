@@ -135,13 +135,18 @@ class Citizens:
         self.income_by_source = {}
 
     def _credit(self, who: np.ndarray | slice, amounts: np.ndarray | float, payer, channel: str) -> float:
-        """Move money from a payer's account to residents' cash and income, booked in the ledger."""
+        """Move money from a payer's account to residents' cash and income, booked in the ledger.
+
+        A payer of None means the money was already taken from the payer and booked
+        (pooled wages).
+        """
         amounts = np.broadcast_to(amounts, self.income[who].shape) if np.ndim(amounts) == 0 else amounts
         total = float(np.sum(amounts))
         self.cash[who] += amounts
         self.income[who] += amounts
-        payer.cash -= total
-        self.model.ledger.record(payer.sector, "citizens", total, channel)
+        if payer is not None:
+            payer.cash -= total
+            self.model.ledger.record(payer.sector, "citizens", total, channel)
         self.income_by_source[channel] = self.income_by_source.get(channel, 0.0) + total
         return total
 

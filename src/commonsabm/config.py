@@ -258,7 +258,7 @@ class CommonsConfig:
     community_business: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
         overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0))
     vcs: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=900.0, capacity=5000.0, volunteer_room=120, core_hours=150.0))
+        overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0))
     staff_wage: float = p(1700.0, 0, 1e5, help="monthly wage of a commons employee",
                           unit="GBP/month")
     delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
@@ -333,7 +333,7 @@ class DevolutionConfig:
 class BehaviourConfig:
     motivation_alpha: float = p(2.0, 0.1, 50, help="Beta(alpha, beta) shape of civic motivation")
     motivation_beta: float = p(4.0, 0.1, 50, help="Beta(alpha, beta) shape of civic motivation")
-    join_rate: float = p(0.55, 0, 5, help="scale of the monthly chance an inactive resident "
+    join_rate: float = p(1.0, 0, 5, help="scale of the monthly chance an inactive resident "
                          "starts volunteering")
     quit_rate: float = p(0.30, 0, 5, help="scale of the monthly chance a volunteer stops")
     free_time_response: float = p(1.0, 0, 5, help="exponent of free time in the volunteering "

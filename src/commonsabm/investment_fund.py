@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from .organisation import SOCIAL_VALUE
 
@@ -74,7 +73,8 @@ class SocialInvestmentFund(mesa.Agent):
     def score(self, org: CommonsOrganisation) -> float:
         """How the board rates an applicant, by its governance mix."""
         cfg = self.config
-        revenue, costs = np.sum(org.history, axis=0) if org.history else (0.0, 1.0)
+        revenue = sum(h[0] for h in org.history)
+        costs = sum(h[1] for h in org.history) if org.history else 1.0
         trading = sum(org.revenue_total[s] for s in ("trading", "donations"))
         earned = sum(org.revenue_total.values()) - org.revenue_total["loans"]
         prospects = min(revenue / max(costs, 1.0), 1.0) * (trading / earned if earned > 0 else 0.5)

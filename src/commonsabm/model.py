@@ -53,7 +53,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.live_organisations: list[CommonsOrganisation] = []
         self.births: Counter = Counter()
         self.deaths: Counter = Counter()
-        self.wage_pools = dict.fromkeys(_POOL_EMPLOYER, 0.0)
+        self.wage_pools: dict[int, float] = {}  # wages booked, not yet shared among staff
         self.found_first_organisations()
         self.council = Council(self)
         self.fund = SocialInvestmentFund(self)
@@ -121,10 +121,24 @@ class CommonsModel(Reporters, mesa.Model):
 
     # ------------------------------------------------------------------ money helpers
     def pay_wage_pool(self, payer, amount: float, employer: int | None = None) -> float:
-        """An employer's wage bill, shared among the residents it employs."""
+        """Book an employer's wage bill now; ``share_wage_pools`` divides it among its staff.
+
+        Pooling means one pass over the residents per employer type each month rather
+        than one per organisation.
+        """
         amount = min(amount, max(payer.cash, 0.0))
+        if amount <= 0:
+            return 0.0
         employer = _POOL_EMPLOYER[payer.sector] if employer is None else employer
-        return self.citizens.earn(employer, payer, amount)
+        payer.cash -= amount
+        self.ledger.record(payer.sector, "citizens", amount, "wages")
+        self.wage_pools[employer] = self.wage_pools.get(employer, 0.0) + amount
+        return amount
+
+    def share_wage_pools(self) -> None:
+        for employer, amount in self.wage_pools.items():
+            self.citizens.earn(employer, None, amount)
+        self.wage_pools = {}
 
     def receive_from_citizens(self, payee, amount: float, channel: str) -> None:
         """Book money residents have already paid out of their cash."""
@@ -167,6 +181,7 @@ class CommonsModel(Reporters, mesa.Model):
         for prime in self.primes:
             prime.deliver()
         self.payments.settle()
+        self.share_wage_pools()
         self.economy.pay_staff(hours)
         citizens.claim_benefits(ubi)
         self.fund_ubi_locally(ubi)
@@ -183,6 +198,7 @@ class CommonsModel(Reporters, mesa.Model):
         for prime in self.primes:
             prime.send_profit_home()
         council.assess_need(self.volunteer_value)
+        self.share_wage_pools()
         self.ledger.check()
         self.datacollector.collect(self)
         self.month += 1
@@ -288,8 +304,8 @@ class CommonsModel(Reporters, mesa.Model):
 
     @property
     def date(self) -> str:
-        """The month just simulated (or about to be, before the first step), as YYYY-MM."""
-        return month_label(self.month - 1 if self.month > self.start_month else self.month)
+        """The month being simulated, as YYYY-MM (after a step: the next month to simulate)."""
+        return month_label(self.month)
 
     def run(self, progress=None) -> None:
         while self.running:

@@ -90,8 +90,7 @@ class CommonsOrganisation(mesa.Agent):
         """Visible success that teaches others: established and paying its way."""
         if self.age < 24 or self.months_unpaid > 0 or len(self.history) < 6:
             return False
-        revenue, costs, _ = np.sum(self.history, axis=0)
-        return revenue >= costs
+        return sum(h[0] for h in self.history) >= sum(h[1] for h in self.history)
 
     @property
     def monthly_costs(self) -> float:
@@ -99,7 +98,7 @@ class CommonsOrganisation(mesa.Agent):
 
     @property
     def room(self) -> int:
-        return max(self.kind_config.volunteer_room - self.members, 0)
+        return max(int(self.kind_config.volunteer_room * self.scale) - self.members, 0)
 
     # ------------------------------------------------------------------ behaviours
     def receive(self, payer, amount: float, source: str) -> float:
@@ -142,8 +141,8 @@ class CommonsOrganisation(mesa.Agent):
         """Hire towards what a lasting surplus pays for; shed staff when bills go unpaid."""
         if not self.history:
             return
-        revenue, costs, wages = np.mean(self.history, axis=0)
-        before_staff = revenue - (costs - wages)
+        months = len(self.history)
+        before_staff = sum(revenue - costs + wages for revenue, costs, wages in self.history) / months
         target = max(0.8 * before_staff / self.model.config.commons.staff_wage, 0.0)
         self.staff += 0.25 * (target - self.staff)
         if self.months_unpaid:
