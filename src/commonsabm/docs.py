@@ -1,6 +1,6 @@
-"""Generate the ODD's parameter table from the schema, so documentation and code cannot drift.
+"""Generate the ODD's parameter and output tables from the code, so the two cannot drift.
 
-``python -m commonsabm.docs`` rewrites the table between the markers in docs/ODD.md;
+``python -m commonsabm.docs`` rewrites the tables between their markers in docs/ODD.md;
 the tests fail if the file is out of date.
 """
 
@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 from .config import ModelConfig, RunConfig
+from .reporters import REPORTERS
 from .validation import allowed, walk
-
-START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 
 
 def _cell(text: object) -> str:
@@ -31,19 +30,31 @@ def parameter_table() -> str:
     return "\n".join(rows)
 
 
+def output_table() -> str:
+    rows = ["| column of timeseries.parquet | unit | meaning |", "|---|---|---|"]
+    rows += [f"| `{name}` | {_cell(unit)} | {_cell(meaning)} |" for name, (unit, meaning) in REPORTERS.items()]
+    return "\n".join(rows)
+
+
+TABLES = {"parameters": parameter_table, "outputs": output_table}
+
+
 def render(text: str) -> str:
-    """The document with its parameter table replaced by the current one."""
-    head, sep, rest = text.partition(START)
-    if not sep or END not in rest:
-        raise ValueError(f"the document has no {START} ... {END} markers")
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{parameter_table()}\n{END}{tail}"
+    """The document with each generated table replaced by the current one."""
+    for name, table in TABLES.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        head, sep, rest = text.partition(start)
+        if not sep or end not in rest:
+            raise ValueError(f"the document has no {start} ... {end} markers")
+        _, _, tail = rest.partition(end)
+        text = f"{head}{start}\n{table()}\n{end}{tail}"
+    return text
 
 
 def main(path: str = "docs/ODD.md") -> None:
     target = Path(path)
     target.write_text(render(target.read_text()))
-    print(f"updated the parameter table in {target}")
+    print(f"updated the generated tables in {target}")
 
 
 if __name__ == "__main__":

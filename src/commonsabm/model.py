@@ -53,6 +53,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.live_organisations: list[CommonsOrganisation] = []
         self.births: Counter = Counter()
         self.deaths: Counter = Counter()
+        self.closed_this_month: list[CommonsOrganisation] = []
         self.wage_pools: dict[int, float] = {}  # wages booked, not yet shared among staff
         self.found_first_organisations()
         self.council = Council(self)
@@ -208,6 +209,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.ledger.begin_month()
         self.births.clear()
         self.deaths.clear()
+        self.closed_this_month = []
         self.council.failed_this_month = 0
         self.citizens.start_month()
         self.economy.start_month()
@@ -263,6 +265,7 @@ class CommonsModel(Reporters, mesa.Model):
     def close(self, org: CommonsOrganisation, cause: str) -> None:
         org.close(cause)
         self.live_organisations.remove(org)
+        self.closed_this_month.append(org)
         self.deaths[(org.kind, cause)] += 1
 
     def found_organisations(self) -> None:

@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .council import CHANNELS  # noqa: E402
-from .organisation import KINDS  # noqa: E402
 
 
 def overview(series: pd.DataFrame, path: Path, title: str = "") -> None:
@@ -19,10 +18,15 @@ def overview(series: pd.DataFrame, path: Path, title: str = "") -> None:
     when = pd.to_datetime(series["date"], format="%Y-%m")
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     ax = axes[0, 0]
-    for kind in KINDS:
-        ax.plot(when, series[f"orgs_{kind}"], label=kind)
-    ax.set(title="Commons organisations", ylabel="per 100,000 residents", yscale="log")
-    ax.legend(fontsize=8)
+    # voluntary groups outnumber trading types by ~20 to 1, so trading types get their own axis
+    ax.plot(when, series["orgs_vcs"], label="vcs (left axis)", color="tab:green")
+    ax.set(title="Commons organisations", ylabel="vcs per 100,000 residents", ylim=(0, None))
+    right = ax.twinx()
+    for kind, colour in (("coop", "tab:blue"), ("community_business", "tab:orange")):
+        right.plot(when, series[f"orgs_{kind}"], label=f"{kind} (right axis)", color=colour)
+    right.set(ylabel="trading types per 100,000", ylim=(0, None))
+    lines = ax.get_lines() + right.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="lower left")
     ax = axes[0, 1]
     ax.plot(when, 100 * series["volunteering_rate"], color="tab:green")
     ax.set(title="Monthly formal volunteering", ylabel="% of residents")

@@ -7,9 +7,8 @@ social-value weights, consortia, payment days and the terms primes give subcontr
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,38 +50,29 @@ class Subcontract:
         return self.units * self.org.unit_cost
 
 
-@dataclass(order=True)
-class _Payment:
-    due: int
-    seq: int
-    payer: Any = field(compare=False)
-    payee: Any = field(compare=False)
-    amount: float = field(compare=False)
-    channel: str = field(compare=False)
-
-
 class PaymentQueue:
-    """Payments promised now and made later: the council's payment days, primes' late payment."""
+    """Payments promised now and made later: the council's payment days, primes' late payment.
+
+    Payments wait in one list per due month and are made in the order they were promised.
+    """
 
     def __init__(self, model: CommonsModel):
         self.model = model
-        self._heap: list[_Payment] = []
-        self._seq = itertools.count()
+        self._due: dict[int, list[tuple[Any, Any, float, str]]] = defaultdict(list)
 
     def schedule(self, payer, payee, amount: float, channel: str, days: float) -> None:
-        due = self.model.month + int(round(days / 30.4))
-        heapq.heappush(self._heap, _Payment(due, next(self._seq), payer, payee, amount, channel))
+        self._due[self.model.month + int(round(days / 30.4))].append((payer, payee, amount, channel))
 
     def settle(self) -> None:
         """Make every payment now due; payments to organisations that have closed lapse."""
         month = self.model.month
-        while self._heap and self._heap[0].due <= month:
-            item = heapq.heappop(self._heap)
-            if getattr(item.payee, "alive", True):
-                item.payee.receive(item.payer, item.amount, item.channel)
+        for due in sorted(d for d in self._due if d <= month):
+            for payer, payee, amount, channel in self._due.pop(due):
+                if getattr(payee, "alive", True):
+                    payee.receive(payer, amount, channel)
 
     def owed_to(self, payee) -> float:
-        return sum(p.amount for p in self._heap if p.payee is payee)
+        return sum(p[2] for items in self._due.values() for p in items if p[1] is payee)
 
 
 @dataclass
