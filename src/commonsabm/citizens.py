@@ -134,16 +134,20 @@ class Citizens:
         self.income[:] = 0.0
         self.income_by_source = {}
 
-    def _credit(self, who: np.ndarray | slice, amounts: np.ndarray | float, payer, channel: str) -> float:
+    def _credit(self, who: np.ndarray | None, amounts: np.ndarray | float, payer, channel: str) -> float:
         """Move money from a payer's account to residents' cash and income, booked in the ledger.
 
-        A payer of None means the money was already taken from the payer and booked
-        (pooled wages).
+        ``who`` is a boolean mask over residents (None: everyone); ``amounts`` a scalar or a
+        full-length array. Whole-array arithmetic is several times faster than indexed
+        updates. A payer of None means the money was already taken and booked (pooled wages).
         """
-        amounts = np.broadcast_to(amounts, self.income[who].shape) if np.ndim(amounts) == 0 else amounts
-        total = float(np.sum(amounts))
-        self.cash[who] += amounts
-        self.income[who] += amounts
+        if who is None:
+            add = np.broadcast_to(np.asarray(amounts, dtype=float), (self.n,))
+        else:
+            add = np.where(who, amounts, 0.0)
+        total = float(add.sum())
+        self.cash += add
+        self.income += add
         if payer is not None:
             payer.cash -= total
             self.model.ledger.record(payer.sector, "citizens", total, channel)
@@ -152,29 +156,30 @@ class Citizens:
 
     def earn(self, employer: int, payer, amounts: np.ndarray | float) -> float:
         """Pay individual wages (an array) or a pool (a float shared equally) to an employer's staff."""
-        workers = np.flatnonzero(self.employed & (self.employer == employer))
+        workers = self.employed & (self.employer == employer)
         if np.ndim(amounts) == 0:
             if amounts <= 0:
                 return 0.0
-            if len(workers) == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
-                workers = np.flatnonzero(self.status == UNEMPLOYED)
-                workers = workers if len(workers) else np.arange(self.n)
-            amounts = np.full(len(workers), amounts / len(workers))
-        else:
-            amounts = amounts[workers]
+            count = int(workers.sum())
+            if count == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
+                workers = self.status == UNEMPLOYED
+                count = int(workers.sum())
+                if count == 0:
+                    workers, count = None, self.n
+            amounts = amounts / count
         return self._credit(workers, amounts, payer, "wages")
 
     def receive_shares(self, owners: np.ndarray, amount: float, payer, channel: str) -> None:
-        """Pay an amount out equally to a set of residents (members, owners)."""
+        """Pay an amount out equally to a set of residents (a boolean mask: members, owners)."""
         if amount > 0:
-            owners = owners if len(owners) else np.arange(self.n)
-            self._credit(owners, amount / len(owners), payer, channel)
+            count = int(owners.sum())
+            self._credit(owners if count else None, amount / (count or self.n), payer, channel)
 
     def credit_in_proportion(self, weights: np.ndarray, amount: float, payer, channel: str) -> None:
         """Pay an amount out in proportion to weights (profits to owners by wealth)."""
         total = weights.sum()
         if amount > 0 and total > 0:
-            self._credit(slice(None), amount * weights / total, payer, channel)
+            self._credit(None, amount * weights / total, payer, channel)
 
     def wage_bill(self, employer: int, hours: np.ndarray) -> np.ndarray:
         """Individual wages owed by an employer that pays by the hour (zero for everyone else)."""
@@ -196,7 +201,7 @@ class Citizens:
         self._credit(carers, max(welfare.carer_benefit - replaced, 0.0), outside, "benefits")
         self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
         if ubi_level > 0:
-            self._credit(slice(None), ubi_level, outside, "ubi")
+            self._credit(None, ubi_level, outside, "ubi")
 
     def sanction(self) -> None:
         """Conditional claimants face a monthly sanction hazard; a sanction stops benefit for months."""
@@ -212,10 +217,9 @@ class Citizens:
         wages = self.income_by_source.get("wages", 0.0)
         if amount <= 0 or wages <= 0:
             return 0.0
-        earners = self.employed
         rate = min(amount / wages, 0.9)
-        tax = np.minimum(self.income[earners] * rate, self.cash[earners])
-        return -self._credit(earners, -tax, self.model.economy.outside, "ubi_tax")
+        tax = np.where(self.employed, np.minimum(self.income * rate, self.cash), 0.0)
+        return -self._credit(None, -tax, self.model.economy.outside, "ubi_tax")
 
     # ------------------------------------------------------------------ time and bandwidth
     def budget_time(self, paid_hours: np.ndarray) -> None:

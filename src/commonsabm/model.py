@@ -226,8 +226,7 @@ class CommonsModel(Reporters, mesa.Model):
         for org in self.live_organisations:
             dividend = org.share_surplus()
             if dividend > 0:
-                members = np.flatnonzero(self.citizens.org == org.index)
-                self.citizens.receive_shares(members, dividend, org, "dividends")
+                self.citizens.receive_shares(self.citizens.org == org.index, dividend, org, "dividends")
 
     def shop(self, spending: float) -> None:
         """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""

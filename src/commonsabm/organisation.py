@@ -201,10 +201,9 @@ class CommonsOrganisation(mesa.Agent):
             sub.prime.end_subcontract(sub)
         if self.loan > 0:
             self.model.fund.default(self)
-        members = np.flatnonzero(self.model.citizens.org == self.index)
+        members = self.model.citizens.org == self.index
         self.model.citizens.org[members] = -1
         self.model.citizens.active[members] = False
         if self.cash > 0:
-            amount = self.cash
-            self.model.citizens.receive_shares(members, amount, self, "closure_assets")
+            self.model.citizens.receive_shares(members, self.cash, self, "closure_assets")
         self.remove()
