@@ -43,7 +43,8 @@ class Citizens:
         shares = np.array([place.full_time_share, place.part_time_share, place.unemployed_share,
                            place.inactive_share, place.retired_share])
         self.status = rng.choice(5, size=n, p=shares / shares.sum()).astype(np.int8)
-        self.employer = np.where(rng.random(n) < 0.5, LOCAL_PRIVATE, OUTSIDE_FIRM).astype(np.int8)
+        local = cfg.economy.local_employer_share
+        self.employer = np.where(rng.random(n) < local, LOCAL_PRIVATE, OUTSIDE_FIRM).astype(np.int8)
         self.wage_rate = place.hourly_wage * np.exp(cfg.place.wage_dispersion * rng.standard_normal(n))
         beh = cfg.behaviour
         self.motivation = np.clip(rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
@@ -58,6 +59,7 @@ class Citizens:
         self.hours = np.zeros(n)
         self.free_hours = np.zeros(n)
         self.income = np.zeros(n)
+        self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
         self.conditional_share = np.zeros(n)
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
@@ -96,7 +98,8 @@ class Citizens:
         n_find = int(find.sum())
         full_time = cfg.place.full_time_share / (cfg.place.full_time_share + cfg.place.part_time_share)
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
-        self.employer[find] = np.where(rng.random(n_find) < 0.5, LOCAL_PRIVATE, OUTSIDE_FIRM)
+        self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
+                                       LOCAL_PRIVATE, OUTSIDE_FIRM)
         self.sanction_left[~(self.status == UNEMPLOYED)] = 0
 
     def staff(self, employer: int, headcount: int, hire_unemployed: bool = True, status: int = FULL_TIME) -> None:
@@ -132,6 +135,7 @@ class Citizens:
     # ------------------------------------------------------------------ income
     def start_month(self) -> None:
         self.income[:] = 0.0
+        self.wages[:] = 0.0
         self.income_by_source = {}
 
     def _credit(self, who: np.ndarray | None, amounts: np.ndarray | float, payer, channel: str) -> float:
@@ -148,6 +152,8 @@ class Citizens:
         total = float(add.sum())
         self.cash += add
         self.income += add
+        if channel == "wages":
+            self.wages += add
         if payer is not None:
             payer.cash -= total
             self.model.ledger.record(payer.sector, "citizens", total, channel)
@@ -218,7 +224,7 @@ class Citizens:
         if amount <= 0 or wages <= 0:
             return 0.0
         rate = min(amount / wages, 0.9)
-        tax = np.where(self.employed, np.minimum(self.income * rate, self.cash), 0.0)
+        tax = np.minimum(self.wages * rate, np.maximum(self.cash, 0.0))
         return -self._credit(None, -tax, self.model.economy.outside, "ubi_tax")
 
     # ------------------------------------------------------------------ time and bandwidth
@@ -264,7 +270,7 @@ class Citizens:
         has_time = self.free_hours > 0
         stay = self.active & has_time & (draw < 1 - beh.quit_rate * (1 - propensity))
         start = ~self.active & has_time & (draw < beh.join_rate * propensity)
-        self.org[~self.active & (self.org >= 0) & (rng.random(self.n) < 0.05)] = -1  # lapsed members
+        self.org[~self.active & (self.org >= 0) & (rng.random(self.n) < beh.membership_lapse)] = -1
         seekers = np.flatnonzero(start & (self.org < 0))
         self.org[seekers] = self.join(seekers, org_nbhd, room)
         self.active = (stay | start) & (self.org >= 0)

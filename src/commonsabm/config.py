@@ -97,6 +97,17 @@ class PlaceConfig:
 
 
 @dataclass
+class EconomyConfig:
+    local_employer_share: float = p(0.5, 0, 1, help="share of private-sector jobs with local "
+                                    "firms (the rest are with employers outside the place)",
+                                    unit="share")
+    export_share: float = p(0.5, 0, 5, help="local firms' sales outside the place, as a share of "
+                            "their wage bill", unit="share")
+    local_profit_share: float = p(0.3, 0, 1, help="share of local firms' surplus paid to local "
+                                  "owners (the rest buys from outside)", unit="share")
+
+
+@dataclass
 class AusterityConfig:
     years: list[float] = p([2010.0, 2018.0, 2030.0], help="years at which the central grant "
                            "index is given (linear in between)", unit="year")
@@ -160,17 +171,19 @@ class WelfareConfig:
 
 @dataclass
 class CouncilConfig:
-    council_tax_rise_cap: float = p(0.0, -0.2, 0.2, help="largest yearly real rise in council "
-                                    "tax", unit="per year",
+    council_tax_rise_cap: float = p(0.0, -0.2, 0.2, help="yearly real rise in council tax each "
+                                    "April (councils raise it as far as the cap allows)", unit="per year",
                                     source=f"{UK} council_tax_rise_cap (2-5% nominal; ~0 real "
                                     "after inflation and the 2011-15 freeze)")
     care_share_2010: float = p(0.453, 0, 1, help="adult social care share of council spending "
                                "in 2010", unit="share",
                                source=f"{UK} council_social_care_share 2010/11 (45.3%)")
-    care_budget_elasticity: float = p(0.38, 0, 3, help="elasticity of care spending to the "
+    care_budget_elasticity: float = p(0.34, 0, 3, help="elasticity of care spending to the "
                                       "budget (care is protected)",
-                                      source=f"derived from {UK} council_social_care_share "
-                                      "and council_spending_power_change")
+                                      source=f"derived: {UK} council_social_care_share (45.3%->54.4%) "
+                                      "with council_other_services_change (-32.6%) imply care spending "
+                                      "x0.97 by 2016/17; with care need x1.087 (care_need_growth) and "
+                                      "spending power x0.714, ln(0.97/1.087)/ln(0.714) = 0.34")
     contracted_share: float = p(0.45, 0, 1, help="share of service spending commissioned by "
                                 "tender", unit="share")
     grant_share: float = p(0.04, 0, 1, help="share of non-care spending as grants to the "
@@ -185,9 +198,14 @@ class CouncilConfig:
                                             source="assumption encoding seed 000 ('Plan B')")
     failed_contract_cost: float = p(0.25, 0, 5, help="cost of re-procuring a failed contract, "
                                     "as a share of its annual value", unit="share",
-                                    source="assumption encoding seed 003")
+                                    source="assumption (BRIEF §2: failed contracts are costly; seed 003 "
+                                    "names the cost of failed outsourcing but gives no figure)")
     staff_wage: float = p(2000.0, 0, 1e5, help="monthly pay of a council employee",
                           unit="GBP/month (2010)")
+    in_house_wage_share: float = p(0.7, 0, 1, help="share of in-house delivery spent on council "
+                                   "staff (the rest on supplies, half of them local)", unit="share")
+    startup_pot_share: float = p(0.1, 0, 1, help="share of the voluntary-sector grant budget kept "
+                                 "for start-up grants to new groups", unit="share")
     reserves_months: float = p(1.0, 0, 24, help="council cash reserves at the start",
                                unit="months of revenue")
 
@@ -213,10 +231,11 @@ class ProcurementConfig:
                                  "to local organisations", unit="share")
     subcontract_rate: float = p(0.8, 0, 2, help="what primes pay subcontractors, as a share of "
                                 "the contract price", unit="share",
-                                source="assumption encoding seed 000 (squeezed rates)")
+                                source="assumption (BRIEF §2: squeezed rates; seed 000 names terms "
+                                "local groups cannot meet, not rates)")
     subcontract_payment_days: float = p(75.0, 0, 365, help="days primes take to pay "
                                         "subcontractors", unit="days",
-                                        source="assumption encoding seed 000 (paying late)")
+                                        source="assumption (BRIEF §2: primes pay late; not in the seeds)")
 
 
 @dataclass
@@ -236,6 +255,8 @@ class PrimesConfig:
     quality: float = p(0.6, 0, 1, help="quality score of prime bids", unit="0-1")
     local_wage: float = p(1200.0, 0, 1e5, help="monthly pay of a prime's casualised local worker",
                           unit="GBP/month (2010)")
+    local_wage_share: float = p(0.7, 0, 1, help="share of a prime's local spending that is wages "
+                                "(the rest buys from local firms)", unit="share")
 
 
 @dataclass
@@ -263,6 +284,8 @@ class CommonsConfig:
                           unit="GBP/month")
     delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
                              "service, before volunteer input", unit="ratio")
+    bid_markup: float = p(0.02, 0, 1, help="margin commons organisations add to their delivery "
+                          "cost when bidding", unit="share")
     trading_cost: float = p(0.7, 0, 1, help="cost of sales per pound of trading revenue",
                             unit="ratio")
     volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
@@ -304,6 +327,7 @@ class InvestmentFundConfig:
 class CommissioningConfig:
     scale_what_works: bool = p(False, help="the council moves money to commons organisations "
                                "with a good track record (Parker's lever)")
+    start: str = p("2010-01", help="month the commissioning policy starts (YYYY-MM)")
     scaling_share: float = p(0.05, 0, 1, help="share of the discretionary budget used to scale "
                              "what works, when on", unit="share")
     capacity_protection: float = p(0.0, 0, 1, help="share of cuts that spare commissioning "
@@ -336,6 +360,8 @@ class BehaviourConfig:
     join_rate: float = p(1.0, 0, 5, help="scale of the monthly chance an inactive resident "
                          "starts volunteering")
     quit_rate: float = p(0.30, 0, 5, help="scale of the monthly chance a volunteer stops")
+    membership_lapse: float = p(0.05, 0, 1, help="monthly chance an inactive member leaves their "
+                                "organisation", unit="per month")
     free_time_response: float = p(1.0, 0, 5, help="exponent of free time in the volunteering "
                                   "propensity")
     peer_effect: float = p(0.8, 0, 10, help="rise in propensity when all ties are active")
@@ -350,8 +376,8 @@ class BehaviourConfig:
     founding_motivation: float = p(0.5, 0, 1, help="least motivation of a founder")
     founding_skills: float = p(0.6, 0, 1, help="least skill of a founder")
     founding_stress: float = p(0.4, 0, 1, help="most stress of a founder")
-    burnout_hours: float = p(20.0, 0, 1000, help="monthly hours per volunteer above which "
-                             "volunteers burn out", unit="hours/month")
+    burnout_hours: float = p(20.0, 0, 1000, help="core hours an organisation needs per volunteer "
+                             "a month above which its volunteers start to burn out", unit="hours/month")
     burnout_recovery: float = p(0.1, 0, 1, help="monthly recovery of an organisation's burnout")
     ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
                                   "jobseeker benefit", unit="share",
@@ -374,6 +400,7 @@ class NetworkConfig:
 class ModelConfig:
     """Everything the model reads. Each field is a section; presets live in conf/."""
     place: PlaceConfig = field(default_factory=PlaceConfig)
+    economy: EconomyConfig = field(default_factory=EconomyConfig)
     austerity: AusterityConfig = field(default_factory=AusterityConfig)
     ubi: UBIConfig = field(default_factory=UBIConfig)
     sanctions: SanctionsConfig = field(default_factory=SanctionsConfig)

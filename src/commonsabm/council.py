@@ -56,7 +56,7 @@ class Council(mesa.Agent):
             self.tax_index *= 1 + cfg.council.council_tax_rise_cap
         self.revenue = dict.fromkeys(REVENUES, 0.0)
         rates = national.rates_retention(month) * cfg.place.business_rates * n * economy.turnover_index
-        local_tax = cfg.devolution.local_tax_rate * economy.turnover
+        local_tax = cfg.devolution.local_tax_rate * economy.taxable_turnover
         self.revenue["business_rates"] = ledger.pay(economy.local_private, self, rates, "business_rates")
         self.revenue["local_tax"] = ledger.pay(economy.local_private, self, local_tax, "local_tax")
         devolved = self.revenue["business_rates"] + self.revenue["local_tax"]
@@ -87,12 +87,14 @@ class Council(mesa.Agent):
         other = budget - care
         d = max(other / self.other0, 0.0)
         grants = min(council.grant_share * self.other0 * d ** council.grant_cut_elasticity, 0.5 * other)
-        staff_factor = d ** (council.commissioning_cut_elasticity * (1 - commissioning.capacity_protection))
+        policy_on = self.model.national.commissioning_policy(self.model.month)
+        protection = commissioning.capacity_protection if policy_on else 0.0
+        staff_factor = d ** (council.commissioning_cut_elasticity * (1 - protection))
         self.commissioning_capacity = float(min(staff_factor, 1.0))
         channels = {
             "grants": grants,
             "commissioning": council.commissioning_share * self.other0 * staff_factor,
-            "scaling": commissioning.scaling_share * other if commissioning.scale_what_works else 0.0,
+            "scaling": commissioning.scaling_share * other if commissioning.scale_what_works and policy_on else 0.0,
             "fund": self.model.fund.council_instalment(),
         }
         services = max(budget - sum(channels.values()), 0.0)
@@ -112,12 +114,13 @@ class Council(mesa.Agent):
             model.payments.schedule(self, contract.holder, contract.value, "contracts", rules.payment_days)
         self.spending["contracts"] = channels["contracts"]
         in_house = min(channels["in_house"], self.cash)
-        wages = 0.7 * in_house + channels["commissioning"]
+        share = model.config.council.in_house_wage_share
+        wages = share * in_house + channels["commissioning"]
         self.spending["in_house"] = in_house
         self.spending["commissioning"] = channels["commissioning"]
         model.pay_wage_pool(self, wages, employer=COUNCIL)
-        ledger.pay(self, economy.local_private, 0.15 * in_house, "supplies")
-        ledger.pay(self, economy.outside, 0.15 * in_house, "supplies")
+        ledger.pay(self, economy.local_private, (1 - share) / 2 * in_house, "supplies")
+        ledger.pay(self, economy.outside, (1 - share) / 2 * in_house, "supplies")
         self.spending["grants"] = self.award_grants(channels["grants"])
         self.spending["scaling"] = self.scale_what_works(channels["scaling"])
         if channels["fund"] > 0:
@@ -126,13 +129,14 @@ class Council(mesa.Agent):
     def award_grants(self, pot: float) -> float:
         """Grants to the voluntary sector: a tenth kept for new groups, the rest to applicants we know."""
         rng = self.model.rng
-        self.startup_pot += 0.1 * pot
+        keep = self.model.config.council.startup_pot_share
+        self.startup_pot += keep * pot
         known = [o for o in self.model.live_organisations
                  if o.kind != "coop" and rng.random() < self.commissioning_capacity]
         if not known:
             return 0.0
         need = np.array([o.overheads for o in known])
-        shares = 0.9 * pot * need / need.sum()
+        shares = (1 - keep) * pot * need / need.sum()
         return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
 
     def startup_grant(self, amount: float) -> bool:

@@ -87,7 +87,8 @@ class SocialInvestmentFund(mesa.Agent):
 
     def lend(self, org: CommonsOrganisation) -> bool:
         """Lend to an organisation that applies, if the board's score clears the threshold."""
-        if not self.can_lend() or org.loan > 0 or self.score(org) < self.config.approval_threshold:
+        if (not self.can_lend() or org.loan > 0 or org.defaulted
+                or self.score(org) < self.config.approval_threshold):
             return False
         self.advance(org)
         return True
@@ -115,8 +116,8 @@ class SocialInvestmentFund(mesa.Agent):
         principal = min(max(amount - interest, 0.0), org.loan)
         org.loan -= principal
         self.outstanding -= principal
-        if amount < org.loan_payment - 1e-6:
-            org.missed_repayments += 1
+        # consecutive shortfalls count towards default; a full payment clears them
+        org.missed_repayments = org.missed_repayments + 1 if amount < org.loan_payment - 1e-6 else 0
         if org.loan <= 1e-6:
             org.loan, org.loan_payment = 0.0, 0.0
         elif org.missed_repayments >= 6:
@@ -126,5 +127,6 @@ class SocialInvestmentFund(mesa.Agent):
         """Write off what a borrower still owes; no money moves, the claim is gone."""
         self.outstanding -= org.loan
         org.loan, org.loan_payment = 0.0, 0.0
+        org.defaulted = True
         self.defaults += 1
         self.defaults_this_month += 1

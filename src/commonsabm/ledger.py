@@ -15,7 +15,9 @@ from typing import Callable, Protocol
 import numpy as np
 
 SECTORS = ("citizens", "commons", "council", "primes", "fund", "local_private", "outside")
-LOCAL = ("citizens", "commons", "council", "primes", "fund", "local_private")
+# Local sectors for the multiplier and leakage; primes operate here but are firms from
+# outside the place, so paying them is paying a non-local supplier (as in NEF's LM3).
+LOCAL = ("citizens", "commons", "council", "fund", "local_private")
 INDEX = {name: i for i, name in enumerate(SECTORS)}
 
 
@@ -92,11 +94,11 @@ class Ledger:
             return np.where(out > 0, local / out, 0.0)
 
     def local_multiplier(self, spender: str = "council") -> float:
-        """LM3: (round 1 + round 2 + round 3) / round 1 for a pound the spender pays out.
+        """LM3 (New Economics Foundation): (round 1 + round 2 + round 3) / round 1.
 
-        Round 1 is what the spender pays out; round 2 what its local recipients re-spend
-        locally; round 3 what theirs re-spend locally. Recipients' re-spending follows this
-        month's flow shares (New Economics Foundation's Local Multiplier 3).
+        Round 1 is everything the spender pays out; round 2 the part of it paid to local
+        recipients (staff, local firms, commons organisations); round 3 what those
+        recipients re-spend locally, at this month's observed shares of their spending.
         """
         out = self.flows.sum(axis=1)
         i = INDEX[spender]
@@ -105,13 +107,11 @@ class Ledger:
         local_idx = [INDEX[s] for s in LOCAL]
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = np.where(out[:, None] > 0, self.flows / out[:, None], 0.0)
-        local_shares = shares[np.ix_(local_idx, local_idx)]
-        round1 = self.flows[i].copy()
-        local1 = round1[local_idx]
-        local1[local_idx.index(i)] = 0.0  # a payer paying itself is not a round of spending
-        local2 = local1 @ local_shares
-        local3 = local2 @ local_shares
-        return float((out[i] + local2.sum() + local3.sum()) / out[i])
+        round2 = self.flows[i, local_idx].copy()
+        if spender in LOCAL:
+            round2[LOCAL.index(spender)] = 0.0  # paying itself is not a round of local spending
+        round3 = round2 @ shares[np.ix_(local_idx, local_idx)]
+        return float((out[i] + round2.sum() + round3.sum()) / out[i])
 
     def leakage(self) -> float:
         """Share of all local sectors' outflows that left the place this month."""

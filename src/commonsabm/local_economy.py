@@ -28,22 +28,32 @@ class Account:
 
 
 class LocalEconomy:
-    EXPORT_SHARE = 0.5  # assumption: half of local firms' wage bill is earned outside the place
-    LOCAL_PROFIT_SHARE = 0.3  # assumption: share of local firms' surplus paid to local owners
-
     def __init__(self, model: CommonsModel):
         self.model = model
         self.local_private = Account("local_private")
         self.outside = Account("outside")
         self.turnover = 0.0
-        self.turnover0: float | None = None
+        self.last_turnover = 0.0
+        self.turnover0: float | None = None  # the first month's, the base of the index
         self.wages_paid = 0.0
 
     @property
     def turnover_index(self) -> float:
-        return self.turnover / self.turnover0 if self.turnover0 else 1.0
+        """Last month's turnover relative to the first month's (1 until a month has passed).
+
+        Rates and local taxes are set on last month's trade, since this month's is not
+        known when the council collects them.
+        """
+        return self.last_turnover / self.turnover0 if self.turnover0 else 1.0
+
+    @property
+    def taxable_turnover(self) -> float:
+        return self.last_turnover
 
     def start_month(self) -> None:
+        if self.turnover > 0 and self.turnover0 is None:
+            self.turnover0 = self.turnover
+        self.last_turnover = self.turnover
         self.turnover = 0.0
 
     def sell(self, amount: float) -> None:
@@ -55,10 +65,8 @@ class LocalEconomy:
         citizens = model.citizens
         bill = citizens.wage_bill(LOCAL_PRIVATE, hours)
         total = float(bill.sum())
-        exports = ledger.pay(self.outside, self.local_private, self.EXPORT_SHARE * total, "exports")
+        exports = ledger.pay(self.outside, self.local_private, model.config.economy.export_share * total, "exports")
         self.sell(exports)
-        if self.turnover0 is None:
-            self.turnover0 = self.turnover
         scale = min(1.0, self.local_private.cash / total) if total > 0 else 0.0
         self.wages_paid = citizens.earn(LOCAL_PRIVATE, self.local_private, bill * scale)
         citizens.earn(OUTSIDE_FIRM, self.outside, citizens.wage_bill(OUTSIDE_FIRM, hours))
@@ -73,7 +81,7 @@ class LocalEconomy:
         if surplus <= 0:
             return
         owners = model.citizens.cash.clip(min=0)
-        profit = self.LOCAL_PROFIT_SHARE * surplus
+        profit = model.config.economy.local_profit_share * surplus
         if owners.sum() > 0:
             model.citizens.credit_in_proportion(owners, profit, self.local_private, "profits")
         ledger.pay(self.local_private, self.outside, surplus - profit, "purchases")

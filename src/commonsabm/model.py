@@ -108,10 +108,10 @@ class CommonsModel(Reporters, mesa.Model):
     def staff_employers(self, channels: dict[str, float], hire_unemployed: bool = True) -> None:
         """Council, primes and commons employ as many residents as their wage bills pay for."""
         cfg = self.config
-        council_pool = 0.7 * channels["in_house"] + channels["commissioning"]
+        council_pool = cfg.council.in_house_wage_share * channels["in_house"] + channels["commissioning"]
         prime_units = sum(c.units for p in self.primes for c in p.contracts)
         pools = {COUNCIL: (council_pool, cfg.council.staff_wage),
-                 PRIMES: (0.7 * cfg.primes.local_share * cfg.primes.unit_cost * prime_units
+                 PRIMES: (cfg.primes.local_wage_share * cfg.primes.local_share * cfg.primes.unit_cost * prime_units
                           * (1 - cfg.procurement.subcontract_share), cfg.primes.local_wage),
                  COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
                            cfg.commons.staff_wage)}
@@ -234,7 +234,7 @@ class CommonsModel(Reporters, mesa.Model):
         live = self.live_organisations
         traders = [o for o in live if o.trading]
         # more traders draw more custom, with diminishing returns: each competes with the rest
-        growth = (len(traders) / self.traders0) ** 0.5 if self.traders0 else float(bool(traders))
+        growth = (len(traders) / max(self.traders0, 1)) ** 0.5
         trading = place.commons_spend_share * growth * spending
         groups = [o for o in live if not o.trading]
         donations = place.donation_share * spending if groups else 0.0

@@ -19,6 +19,7 @@ class NationalSetting:
         self._automation_start = month_index(config.automation.start)
         self._retention_start = month_index(config.devolution.rates_retention_start)
         self._fund_start = month_index(config.investment_fund.start)
+        self._commissioning_start = month_index(config.commissioning.start)
 
     def grant_index(self, month: int) -> float:
         """Real central grant relative to 2010, interpolated along the austerity path."""
@@ -37,6 +38,10 @@ class NationalSetting:
 
     def rates_retention(self, month: int) -> float:
         return self.config.devolution.rates_retention if month >= self._retention_start else 0.0
+
+    def commissioning_policy(self, month: int) -> bool:
+        """Whether the configured commissioning policy (scaling, protected staff) is in force."""
+        return month >= self._commissioning_start
 
     def fund_open(self, month: int) -> bool:
         return self.config.investment_fund.enabled and month >= self._fund_start

@@ -52,6 +52,7 @@ class CommonsOrganisation(mesa.Agent):
         self.loan = 0.0
         self.loan_payment = 0.0
         self.missed_repayments = 0
+        self.defaulted = False  # a borrower that defaulted gets no second loan
         self.contracts: list = []  # direct contracts held
         self.subcontracts: list = []
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month

@@ -92,8 +92,9 @@ class PrimeContractor(mesa.Agent):
         own_units = sum(max(c.units - subcontracted[id(c)], 0.0) for c in self.contracts)
         cost = own_units * self.unit_cost
         local = cost * self.local_share
-        self.costs = self.model.pay_wage_pool(self, 0.7 * local)
-        self.costs += ledger.pay(self, economy.local_private, 0.3 * local, "supplies")
+        wage_share = self.model.config.primes.local_wage_share
+        self.costs = self.model.pay_wage_pool(self, wage_share * local)
+        self.costs += ledger.pay(self, economy.local_private, (1 - wage_share) * local, "supplies")
         self.costs += ledger.pay(self, economy.outside, cost - local, "supplies")
         self.costs += sum(s.value for s in self.subcontracts)  # owed now, paid late
 

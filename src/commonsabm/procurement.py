@@ -87,7 +87,7 @@ def commons_bids(model: CommonsModel, value: float, rng: np.random.Generator) ->
     """Bids from commons organisations that know of the tender and meet its conditions."""
     rules = model.config.procurement
     commons = model.config.commons
-    price = commons.delivery_cost * 1.02
+    price = commons.delivery_cost * (1 + commons.bid_markup)
     units = value / price
     reserve = rules.risk_transfer * 12 * value
     aware = [o for o in model.live_organisations
