@@ -70,6 +70,7 @@ class Citizens:
 
     def __getitem__(self, i: int) -> MappingProxyType:
         """A read-only snapshot of resident i, for inspection in notebooks and tests."""
+        i = range(self.n)[i]  # negative indices count from the end; out of range raises IndexError
         fields = ("status", "employer", "wage_rate", "motivation", "skills", "cash", "stress",
                   "sanction_left", "active", "hours", "free_hours", "income", "org", "nbhd")
         view = {f: getattr(self, f)[i].item() for f in fields}

@@ -55,12 +55,27 @@ class ValidateBeforeRun(Callback):
         _check_or_exit(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _check_or_exit(config)
+        """Check every job of the sweep, so a bad value fails the sweep before any job runs."""
+        _check_or_exit(config, sweep=True)
 
 
-def _check_or_exit(config: DictConfig) -> None:
+def _sweep_configs(config: DictConfig):
+    """Compose the config of each job the sweep will launch (Hydra's basic sweep expansion)."""
+    from hydra import compose
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    overrides = list(config.hydra.overrides.task)
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    for batch in BasicSweeper.split_arguments(parsed, max_batch_size=None):
+        for job in batch:
+            yield compose(config_name=config.hydra.job.config_name, overrides=list(job))
+
+
+def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
     try:
-        check(*split(_task_part(config)))
+        for job in (_sweep_configs(config) if sweep else [config]):
+            check(*split(_task_part(job)))
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad config
         if os.environ.get("COMMONSABM_DEBUG"):
             raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc

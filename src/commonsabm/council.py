@@ -38,6 +38,7 @@ class Council(mesa.Agent):
         self.contract_budget = self.contract_budget0 = cfg.council.contracted_share * self.budget0
         self.tax_index = 1.0
         self.commissioning_capacity = 1.0
+        self._unprotected = 1.0  # where cuts alone would have taken commissioning staff
         self.contracts: list[Contract] = []
         self.revenue = dict.fromkeys(REVENUES, 0.0)
         self.spending = dict.fromkeys(CHANNELS, 0.0)
@@ -88,9 +89,9 @@ class Council(mesa.Agent):
         d = max(other / self.other0, 0.0)
         grants = min(council.grant_share * self.other0 * d ** council.grant_cut_elasticity, 0.5 * other)
         policy_on = self.model.national.commissioning_policy(self.model.month)
-        protection = commissioning.capacity_protection if policy_on else 0.0
-        staff_factor = d ** (council.commissioning_cut_elasticity * (1 - protection))
-        self.commissioning_capacity = float(min(staff_factor, 1.0))
+        self.commissioning_capacity = self.keep_commissioning_staff(
+            d ** council.commissioning_cut_elasticity, commissioning.capacity_protection if policy_on else 0.0)
+        staff_factor = self.commissioning_capacity
         channels = {
             "grants": grants,
             "commissioning": council.commissioning_share * self.other0 * staff_factor,
@@ -103,6 +104,16 @@ class Council(mesa.Agent):
         channels["contracts"] = sum(c.value for c in self.contracts)
         channels["in_house"] = max(services - channels["contracts"], 0.0)
         return channels
+
+    def keep_commissioning_staff(self, unprotected: float, protection: float) -> float:
+        """Commissioning staff follow the discretionary budget, first cut; protection spares
+        that share of each further cut (not of cuts already made)."""
+        previous, self._unprotected = self._unprotected, unprotected
+        if protection <= 0:
+            return float(min(unprotected, 1.0))
+        change = unprotected / previous if previous > 0 else 1.0
+        kept = self.commissioning_capacity * (change ** (1 - protection) if change < 1 else change)
+        return float(min(kept, 1.0))
 
     def spend(self, channels: dict[str, float]) -> None:
         """Pay out each channel; contracts are paid after the council's payment days."""
@@ -190,6 +201,12 @@ class Council(mesa.Agent):
         term = int(round(rules.contract_years * 12))
         for i in range(count):
             self.tender(self.contract_budget0 / count, 1 + (i * term) // count)
+        # contracts let before 2010 were already running: pay for the months delivered
+        # before the run as they fall due, so the first months are not a payment holiday
+        lag = int(round(rules.payment_days / 30.4))
+        for contract in self.contracts:
+            for months_ago in range(lag):
+                self.model.payments.schedule(self, contract.holder, contract.value, "contracts", months_ago * 30.4)
 
     def retender(self) -> None:
         """Re-tender contracts that have reached the end of their term."""

@@ -114,7 +114,13 @@ class Ledger:
         return float((out[i] + round2.sum() + round3.sum()) / out[i])
 
     def leakage(self) -> float:
-        """Share of all local sectors' outflows that left the place this month."""
+        """Share of local sectors' spending this month that left the place.
+
+        Money leaves directly (to outside) or through primes, whose payments to outside
+        (profit, head-office costs) count as leaving.
+        """
         local_idx = [INDEX[s] for s in LOCAL]
         total = self.flows[local_idx].sum()
-        return float(self.flows[local_idx, INDEX["outside"]].sum() / total) if total > 0 else 0.0
+        out = INDEX["outside"]
+        leaked = self.flows[local_idx, out].sum() + self.flows[INDEX["primes"], out]
+        return float(min(leaked / total, 1.0)) if total > 0 else 0.0

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from .calendar import month_index, month_label
-from .citizens import COMMONS, COUNCIL, FULL_TIME, PART_TIME, PRIMES, Citizens
+from .citizens import COMMONS, COUNCIL, FULL_TIME, LOCAL_PRIVATE, PART_TIME, PRIMES, Citizens
 from .config import ModelConfig, RunConfig
 from .council import Council
 from .investment_fund import SocialInvestmentFund
@@ -49,12 +49,16 @@ class CommonsModel(Reporters, mesa.Model):
         self.economy = LocalEconomy(self)
         self.payments = PaymentQueue(self)
         self.citizens = Citizens(self, run.population)
+        # local firms start with two months of their wage bill in hand
+        self.economy.local_private.cash = 2 * float(
+            self.citizens.wage_bill(LOCAL_PRIVATE, self.citizens.hours_worked(0.0)).sum())
         self.organisations: list[CommonsOrganisation] = []  # every organisation that ever lived
         self.live_organisations: list[CommonsOrganisation] = []
         self.births: Counter = Counter()
         self.deaths: Counter = Counter()
         self.closed_this_month: list[CommonsOrganisation] = []
         self.wage_pools: dict[int, float] = {}  # wages booked, not yet shared among staff
+        self.last_wage_pools: dict[int, float] = {}  # each employer's wage bill last month
         self.found_first_organisations()
         self.council = Council(self)
         self.fund = SocialInvestmentFund(self)
@@ -85,9 +89,9 @@ class CommonsModel(Reporters, mesa.Model):
             expected = density[kind] * self.citizens.n / 100_000
             for _ in range(int(expected) + int(rng.random() < expected % 1)):
                 org = self.register(kind, int(rng.integers(self.citizens.n_nbhd)))
-                org.born = self.month - int(rng.integers(0, 240))
+                org.born = self.month - int(rng.integers(1, 241))  # founded before the run
                 org.experience = int(rng.integers(0, 120))
-                org.cash = org.kind_config.start_cash_months * org.kind_config.overheads
+                org.cash = org.kind_config.start_cash_months * org.overheads
                 org.learn()
 
     def first_volunteers(self) -> None:
@@ -109,10 +113,13 @@ class CommonsModel(Reporters, mesa.Model):
         """Council, primes and commons employ as many residents as their wage bills pay for."""
         cfg = self.config
         council_pool = cfg.council.in_house_wage_share * channels["in_house"] + channels["commissioning"]
-        prime_units = sum(c.units for p in self.primes for c in p.contracts)
+        # primes and organisations staff up to what they paid in wages last month
+        prime_pool = self.last_wage_pools.get(PRIMES)
+        if prime_pool is None:  # before the first month: primes' own share of their contracts
+            prime_pool = (cfg.primes.local_wage_share * cfg.primes.local_share * cfg.primes.unit_cost
+                          * sum(c.units for p in self.primes for c in p.contracts))
         pools = {COUNCIL: (council_pool, cfg.council.staff_wage),
-                 PRIMES: (cfg.primes.local_wage_share * cfg.primes.local_share * cfg.primes.unit_cost * prime_units
-                          * (1 - cfg.procurement.subcontract_share), cfg.primes.local_wage),
+                 PRIMES: (prime_pool, cfg.primes.local_wage),
                  COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
                            cfg.commons.staff_wage)}
         for employer, (pool, wage) in pools.items():
@@ -139,6 +146,7 @@ class CommonsModel(Reporters, mesa.Model):
     def share_wage_pools(self) -> None:
         for employer, amount in self.wage_pools.items():
             self.citizens.earn(employer, None, amount)
+            self.last_wage_pools[employer] = self.last_wage_pools.get(employer, 0.0) + amount
         self.wage_pools = {}
 
     def receive_from_citizens(self, payee, amount: float, channel: str) -> None:
@@ -185,6 +193,8 @@ class CommonsModel(Reporters, mesa.Model):
         self.share_wage_pools()
         self.economy.pay_staff(hours)
         citizens.claim_benefits(ubi)
+        # before spending, so residents pay it from this month's pay; commons wages, shared
+        # at the end of the month, are not in its base (the rate rises to cover the cost)
         self.fund_ubi_locally(ubi)
         council.collect_council_tax()
         self.pay_dividends()
@@ -207,6 +217,7 @@ class CommonsModel(Reporters, mesa.Model):
 
     def begin_month(self) -> None:
         self.ledger.begin_month()
+        self.last_wage_pools = {}
         self.births.clear()
         self.deaths.clear()
         self.closed_this_month = []
@@ -290,7 +301,10 @@ class CommonsModel(Reporters, mesa.Model):
                 org.receive(self.council, startup, "grants")
             else:
                 continue
+            if citizens.org[i] >= 0:  # the founder leaves the organisation they belonged to
+                self.organisations[citizens.org[i]].members -= 1
             citizens.org[i] = org.index
+            org.members = 1  # the founder, so the room offered next month is right
             self.births[org.kind] += 1
 
     @property

@@ -1,0 +1,238 @@
+"""The command line end to end: `python -m commonsabm ...` in a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import CONF, SRC
+from omegaconf import OmegaConf
+
+from commonsabm import CommonsModel
+from commonsabm.calendar import month_index, month_label, months_between
+from commonsabm.organisation import KINDS, SOURCES
+from commonsabm.reporters import REPORTERS
+
+TINY = ["run.population=2000", "run.end=2011-12"]
+# the scenarios switch their UBI and fund on in 2020; bring them into a two-year run
+EARLY = ["ubi.start=2011-01", "investment_fund.start=2011-01"]
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+OUTPUTS = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
+           "config.yaml", "overview.png")
+
+
+def commonsabm(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COMMONSABM_DEBUG", "HYDRA_FULL_ERROR", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(SRC)
+    return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def ubi_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("cli_ubi")
+    out = work / "out"
+    result = commonsabm(["+experiment=ubi", *TINY, "ubi.start=2011-01", "run.seed=7",
+                         f"hydra.run.dir={out}"], cwd=work)
+    return result, out
+
+
+def test_ubi_experiment_exits_zero_and_writes_every_output(ubi_run):
+    result, out = ubi_run
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in OUTPUTS:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not list(out.glob(".*.part"))  # no half-written files left behind
+
+
+def test_timeseries_has_one_row_per_month(ubi_run):
+    _, out = ubi_run
+    series = pd.read_parquet(out / "timeseries.parquet")
+    months = months_between("2010-01", "2011-12")
+    assert len(series) == months
+    assert series["month"].tolist() == list(range(months))
+    expected = [month_label(month_index("2010-01") + i) for i in range(months)]
+    assert series["date"].tolist() == expected
+    assert set(REPORTERS) <= set(series.columns)
+
+
+def test_timeseries_records_the_ubi_scenario(ubi_run):
+    _, out = ubi_run
+    series = pd.read_parquet(out / "timeseries.parquet").set_index("date")
+    # the full UBI replaces conditional benefit from 2011-01: no sanctions after that
+    assert series.loc["2010-01":"2010-12", "sanctions"].sum() > 0
+    assert (series.loc["2011-01":, "sanctions"] == 0).all()
+    assert series["ledger_error"].max() <= 1e-9
+
+
+def test_organisations_table(ubi_run):
+    _, out = ubi_run
+    orgs = pd.read_parquet(out / "organisations.parquet")
+    for column in ("kind", "born", "died", "cause", *(f"revenue_{s}" for s in SOURCES)):
+        assert column in orgs.columns, column
+    assert len(orgs) > 0
+    assert set(orgs["kind"]) <= set(KINDS)
+    assert orgs["id"].is_unique
+    closed = orgs["died"].notna()
+    assert orgs.loc[closed, "cause"].isin(["cash", "burnout"]).all()
+    assert orgs.loc[~closed, "cause"].isna().all()
+    assert (orgs.loc[closed, "died"] >= orgs.loc[closed, "born"]).all()
+    revenue = orgs[[f"revenue_{s}" for s in SOURCES]].to_numpy()
+    assert np.isfinite(revenue).all() and (revenue >= 0).all()
+
+
+def test_summary_and_manifest(ubi_run):
+    _, out = ubi_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["start"] == "2010-01" and summary["end"] == "2011-12"
+    assert summary["population"] == 2000
+    assert summary["max_ledger_error"] <= 1e-9
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("version", "seed", "platform", "git_commit"):
+        assert key in manifest, key
+    assert manifest["seed"] == 7
+    assert manifest["scenario"] == "ubi"
+    assert isinstance(manifest["version"], str) and manifest["version"]
+    assert isinstance(manifest["platform"], str) and manifest["platform"]
+    assert manifest["git_commit"] is None or isinstance(manifest["git_commit"], str)
+
+
+def test_config_yaml_is_the_resolved_configuration(ubi_run):
+    _, out = ubi_run
+    cfg = OmegaConf.load(out / "config.yaml")
+    assert cfg.run.population == 2000 and cfg.run.end == "2011-12" and cfg.run.seed == 7
+    assert cfg.scenario == "ubi"
+    ubi_preset = OmegaConf.load(CONF / "ubi" / "full.yaml")
+    assert cfg.ubi.level == ubi_preset.level and cfg.ubi.start == "2011-01"
+    assert cfg.procurement.bundling == OmegaConf.load(CONF / "procurement" / "prime_biased.yaml").bundling
+
+
+def test_overview_is_a_png(ubi_run):
+    _, out = ubi_run
+    assert (out / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def keywords_from(config: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(keywords_from(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def test_manifest_reproduces_the_run(ubi_run):
+    """BRIEF §4: the written configuration and seed let anyone reproduce the run exactly."""
+    _, out = ubi_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    model = CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
+                         rng=manifest["seed"], **keywords_from(manifest["config"]))
+    model.run()
+    again = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    written = pd.read_parquet(out / "timeseries.parquet").drop(columns="month")
+    pd.testing.assert_frame_equal(written, again[written.columns], check_dtype=False)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_runs(experiment, tmp_path):
+    out = tmp_path / "out"
+    result = commonsabm([f"+experiment={experiment}", *TINY, *EARLY, f"hydra.run.dir={out}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "timeseries.parquet").is_file()
+    cfg = OmegaConf.load(out / "config.yaml")
+    assert cfg.scenario == experiment
+    assert json.loads((out / "summary.json").read_text())["max_ledger_error"] <= 1e-9
+    assert len(pd.read_parquet(out / "timeseries.parquet")) == months_between("2010-01", "2011-12")
+
+
+def test_the_experiments_are_those_of_the_brief():
+    assert {"baseline", "ubi", "austerity", "reverse_austerity", "procurement_reform", "parker",
+            "davies_bua"} <= set(EXPERIMENTS)
+
+
+# ---------------------------------------------------------------- bad input: one clear line, nothing written
+BAD = {
+    "misspelt_key": (["ubi.levle=3"], ["ubi.levle", "level"]),
+    "negative_ubi": (["ubi.level=-5"], ["ubi.level", "0 to 5000"]),
+    "weight_above_one": (["procurement.weight_price=1.5"], ["procurement.weight_price", "0 to 1"]),
+    "wrong_type": (["ubi.level=abc"], ["ubi.level", "float"]),
+    "unknown_experiment": (["+experiment=nope"], ["nope", *EXPERIMENTS]),
+    "unknown_place": (["place=atlantis"], ["atlantis", "deprived_northern", "affluent_southern"]),
+    "ubi_after_end": (["ubi.level=100", "ubi.start=2040-01"], ["ubi.start", "2040-01", "run.end"]),
+    "bad_month": (["ubi.start=2020-13"], ["ubi.start", "YYYY-MM"]),
+    "misspelt_run_key": (["run.populaton=5"], ["run.populaton", "population"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_input_fails_with_one_clear_line_and_writes_nothing(case, tmp_path):
+    args, must_name = BAD[case]
+    out = tmp_path / "out"
+    result = commonsabm([*args, *TINY, f"hydra.run.dir={out}"], cwd=tmp_path)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for text in must_name:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    assert "allowed" in lines[0]
+    assert not out.exists(), f"{out} was created: {sorted(p.name for p in out.rglob('*'))}"
+    assert not (tmp_path / "outputs").exists()
+
+
+# ---------------------------------------------------------------- multirun (BRIEF §6)
+def test_multirun_runs_each_job_into_its_own_directory(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = commonsabm(["-m", "run.seed=1,2", "run.population=2000", "run.end=2010-12",
+                         f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    seeds = {}
+    for job in ("0", "1"):
+        for name in OUTPUTS:
+            assert (sweep / job / name).is_file(), f"{job}/{name}"
+        seeds[json.loads((sweep / job / "manifest.json").read_text())["seed"]] = job
+    assert set(seeds) == {1, 2}
+    a, b = (pd.read_parquet(sweep / job / "timeseries.parquet") for job in ("0", "1"))
+    assert not a.equals(b)
+
+
+BAD_SWEEPS = {
+    "out_of_range_value": ["ubi.level=100,-1", "ubi.start=2010-01"],
+    "misspelt_key": ["ubi.levle=1,2"],
+    "unknown_place": ["place=typical,atlantis"],
+}
+
+
+def sweep_with(case: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path, list[str]]:
+    sweep = tmp_path / "sweep"
+    result = commonsabm(["-m", *BAD_SWEEPS[case], "run.population=2000", "run.end=2010-12",
+                         f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    lines = [line for line in result.stderr.replace("\r", "\n").splitlines()
+             if line.strip() and "month/s" not in line]  # ignore progress bars
+    return result, sweep, lines
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SWEEPS))
+def test_bad_sweep_fails_with_one_line_before_any_job_runs(case, tmp_path):
+    """BRIEF §6: a typo'd key or an out-of-range value must give a clear error before anything runs."""
+    result, sweep, lines = sweep_with(case, tmp_path)
+    assert result.returncode != 0
+    assert len(lines) == 1, result.stderr
+    assert "allowed" in lines[0] and "Traceback" not in result.stderr
+    assert not list(sweep.rglob("timeseries.parquet")), "a job ran before the bad value was reported"
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SWEEPS))
+def test_bad_sweep_creates_no_sweep_directory(case, tmp_path):
+    result, sweep, _ = sweep_with(case, tmp_path)
+    assert result.returncode != 0
+    assert not sweep.exists(), f"{sweep} was created: {sorted(str(p.relative_to(sweep)) for p in sweep.rglob('*'))}"

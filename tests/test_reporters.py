@@ -1,0 +1,110 @@
+"""The monthly metrics agree with each other and with the model's state (BRIEF §4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SMALL, simulate
+
+from commonsabm import CommonsModel
+from commonsabm.organisation import KINDS
+from commonsabm.reporters import REPORTERS
+
+RUNS = [{}, {"procurement": "reformed", "behaviour_founding_rate": 0.005},
+        {"austerity": "deep", "place": "deprived_northern", "end": "2016-12"}]
+
+
+@pytest.fixture(params=RUNS, ids=["default", "reformed_founding", "deep_north"])
+def run(request):
+    return simulate(rng=2, **request.param)
+
+
+@pytest.fixture(params=RUNS, ids=["default", "reformed_founding", "deep_north"])
+def run_and_start(request):
+    """A finished run, and the same model freshly built (the organisations it started with)."""
+    model, frame = simulate(rng=2, **request.param)
+    fresh = CommonsModel(rng=2, **{**SMALL, **request.param})
+    return model, frame, fresh
+
+
+def test_one_row_per_month_with_every_reporter(run):
+    model, frame = run
+    assert len(frame) == model.end_month - model.start_month + 1
+    assert list(frame.columns) == list(REPORTERS)
+    assert frame["date"].is_unique and frame["date"].iloc[0] == model.run_config.start
+    assert frame["date"].iloc[-1] == model.run_config.end
+
+
+def test_organisation_counts_are_stock_and_flow_consistent(run):
+    _, frame = run
+    kinds = frame[[f"orgs_{k}" for k in KINDS]].sum(axis=1)
+    np.testing.assert_allclose(frame["orgs_total"], kinds)
+    births = frame[[f"births_{k}" for k in KINDS]].sum(axis=1)
+    deaths = frame[[f"deaths_{k}" for k in KINDS]].sum(axis=1)
+    np.testing.assert_allclose(deaths, frame["deaths_cash"] + frame["deaths_burnout"])
+    # each month's count is last month's plus births minus deaths, type by type
+    for kind in KINDS:
+        change = frame[f"orgs_{kind}"].diff().iloc[1:]
+        flows = (frame[f"births_{kind}"] - frame[f"deaths_{kind}"]).iloc[1:]
+        np.testing.assert_allclose(change, flows, atol=1e-9, err_msg=kind)
+    assert births.sum() + deaths.sum() > 0  # the check was not vacuous
+
+
+def test_counts_match_the_register_at_the_end(run_and_start):
+    model, frame, fresh = run_and_start
+    per_100k = 100_000 / model.citizens.n
+    last = frame.iloc[-1]
+    for kind in KINDS:
+        alive = sum(1 for o in model.organisations if o.kind == kind and o.alive)
+        assert last[f"orgs_{kind}"] == pytest.approx(alive * per_100k)
+        ever = sum(1 for o in model.organisations if o.kind == kind)
+        initial = sum(1 for o in fresh.organisations if o.kind == kind)
+        assert frame[f"births_{kind}"].sum() == pytest.approx((ever - initial) * per_100k)
+
+
+def test_organisations_of_2010_were_founded_before_the_run():
+    for seed in (1, 2, 3):
+        model = CommonsModel(population=20000, rng=seed, place_vcs_per_100k=5000)
+        assert len(model.organisations) > 900
+        assert all(o.born < model.start_month for o in model.organisations)
+
+
+def test_commons_share_is_the_sum_of_its_parts(run):
+    _, frame = run
+    parts = frame[["commons_share_contracts", "commons_share_subcontracts", "commons_share_grants",
+                   "commons_share_trading"]].sum(axis=1)
+    np.testing.assert_allclose(frame["commons_share_total"], parts, rtol=1e-9, atol=1e-12)
+
+
+def test_volunteers_are_members(run):
+    _, frame = run
+    assert (frame["volunteering_rate"] * 100_000 <= frame["members"] + 1e-6).all()
+    assert ((frame["volunteer_hours"] > 0) == (frame["volunteering_rate"] > 0)).all()
+
+
+def test_sanctions_count_and_rate_agree():
+    model, frame = simulate(rng=2, sanctions_monthly_rate=0.05)  # no UBI: every claimant is conditional
+    sanctions = frame["sanctions"] * model.citizens.n / 100_000
+    claimants = frame["claimant_rate"] * model.citizens.n
+    np.testing.assert_allclose(sanctions, frame["sanction_rate"] * claimants, atol=1e-6)
+
+
+@pytest.mark.parametrize("population", [3000, 20000])
+def test_counts_are_per_100k_residents(population):
+    """Runs of different sizes compare: the 2010 commons sit at the place's densities per 100,000."""
+    model = CommonsModel(population=population, end="2010-12", rng=1)
+    place = model.config.place
+    density = {"coop": place.coops_per_100k, "community_business": place.community_businesses_per_100k,
+               "vcs": place.vcs_per_100k}
+    one = 100_000 / population  # one organisation, per 100,000
+    for kind in KINDS:
+        assert abs(getattr(model, f"orgs_{kind}") - density[kind]) <= one, kind
+
+
+def test_unmet_need_rises_with_deeper_cuts():
+    kw = {"population": 3000, "end": "2016-12", "austerity_years": [2010, 2014]}
+    full = np.mean([simulate(rng=s, austerity_grant_index=[1.0, 1.0], **kw)[1]["unmet_need"].iloc[-12:].mean()
+                    for s in (1, 2)])
+    cut = np.mean([simulate(rng=s, austerity_grant_index=[1.0, 0.3], **kw)[1]["unmet_need"].iloc[-12:].mean()
+                   for s in (1, 2)])
+    assert cut > full
