@@ -5,9 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# First Python 3.12+ found: $PYTHON, then python3.13/3.12 on PATH, then pyenv's versions.
-find_python = $(shell for c in "$$PYTHON" python3.13 python3.12 python3 python \
-	$$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python3 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3; do \
+# First Python 3.12+ found: PYTHON=..., then python3.13/3.12 on PATH, then pyenv's versions
+# (found through `pyenv root`, or PYENV_ROOT, or ~/.pyenv when pyenv is not on PATH).
+PYENV_DIRS := $(shell pyenv root 2>/dev/null) $(PYENV_ROOT) $(HOME)/.pyenv
+find_python = $(shell for c in "$(PYTHON)" python3.13 python3.12 python3 python \
+	$(foreach d,$(PYENV_DIRS),$(d)/versions/3.1[3-9]*/bin/python3 $(d)/versions/3.12*/bin/python3); do \
 	[ -n "$$c" ] || continue; p=$$(command -v "$$c" 2>/dev/null) || continue; \
 	PYENV_VERSION= "$$p" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo "$$p"; break; }; \
 	done)
