@@ -123,7 +123,7 @@ def test_join_never_overfills_room_and_stays_within_reach(reach):
         org_nbhd = rng.integers(0, citizens.n_nbhd, n_orgs).astype(np.int32)
         room = rng.integers(0, 6, n_orgs) * (rng.random(n_orgs) < 0.8)
         seekers = rng.choice(citizens.n, size=int(rng.integers(0, 1500)), replace=False)
-        chosen = citizens.join(seekers, org_nbhd, room)
+        chosen = citizens.join(seekers, np.arange(n_orgs, dtype=np.int32), org_nbhd, room)
         assert chosen.shape == seekers.shape
         assert ((chosen >= -1) & (chosen < n_orgs)).all()
         taken = np.bincount(chosen[chosen >= 0], minlength=n_orgs)
@@ -141,10 +141,12 @@ def test_lone_seeker_with_room_next_door_finds_it():
     model = CommonsModel(population=3000, end="2010-12", rng=9, network_neighbourhood_size=100, network_reach=0)
     citizens = model.citizens
     for i in (0, 1234, 2999):
-        chosen = citizens.join(np.array([i]), np.array([citizens.nbhd[i]], dtype=np.int32), np.array([1]))
-        assert chosen.tolist() == [0]
+        chosen = citizens.join(np.array([i]), np.array([7]), np.array([citizens.nbhd[i]], dtype=np.int32),
+                               np.array([1]))
+        assert chosen.tolist() == [7]  # the register index of the organisation, not its position
         far = (citizens.nbhd[i] + 5) % citizens.n_nbhd
-        assert citizens.join(np.array([i]), np.array([far], dtype=np.int32), np.array([1])).tolist() == [-1]
+        assert citizens.join(np.array([i]), np.array([7]), np.array([far], dtype=np.int32),
+                             np.array([1])).tolist() == [-1]
 
 
 def capacity(org) -> int:
@@ -218,3 +220,4 @@ def test_shares_in_unit_interval_and_no_negative_counts(keywords):
             np.testing.assert_allclose(counts, np.round(counts), atol=1e-6, err_msg=column)
     assert frame["local_multiplier"].between(1, 3).all()
     assert frame["commissioning_capacity"].between(0, 1).all()
+

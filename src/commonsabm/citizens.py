@@ -39,6 +39,7 @@ class Citizens:
         self.reach = in_reach(self.n_nbhd, cfg.network.reach)
         self.ties = build_ties(rng, self.nbhd, cfg.network)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+        self.inverse_degree = np.divide(1.0, self.degree, out=np.zeros(n), where=self.degree > 0)
 
         shares = np.array([place.full_time_share, place.part_time_share, place.unemployed_share,
                            place.inactive_share, place.retired_share])
@@ -87,21 +88,33 @@ class Citizens:
     def sanctioned(self) -> np.ndarray:
         return self.sanction_left > 0
 
+    def chance(self, who: np.ndarray, probability: float | np.ndarray) -> np.ndarray:
+        """Which of the residents in a mask an event happens to, each with its probability.
+
+        Draws only for the residents concerned, which is much cheaper than a draw for
+        everyone when the mask is small (claimants, founders).
+        """
+        idx = np.flatnonzero(who)
+        p = probability if np.ndim(probability) == 0 else probability[idx]
+        happened = np.zeros(self.n, dtype=bool)
+        happened[idx[self.model.rng.random(len(idx)) < p]] = True
+        return happened
+
     # ------------------------------------------------------------------ labour market
     def change_jobs(self, automation_hazard: float, ubi_on: bool) -> None:
         """Private jobs are lost (some to automation); claimants find work."""
         cfg, rng = self.model.config, self.model.rng
         private = self.employed & (self.employer <= OUTSIDE_FIRM)
-        lose = private & (rng.random(self.n) < cfg.place.job_loss_rate + automation_hazard)
+        lose = self.chance(private, cfg.place.job_loss_rate + automation_hazard)
         finding = cfg.place.job_finding_rate * (1 + (cfg.behaviour.ubi_job_finding if ubi_on else 0.0))
-        find = (self.status == UNEMPLOYED) & (rng.random(self.n) < min(finding, 1.0))
+        find = self.chance(self.status == UNEMPLOYED, min(finding, 1.0))
         self.status[lose] = UNEMPLOYED
         n_find = int(find.sum())
         full_time = cfg.place.full_time_share / (cfg.place.full_time_share + cfg.place.part_time_share)
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
         self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
                                        LOCAL_PRIVATE, OUTSIDE_FIRM)
-        self.sanction_left[~(self.status == UNEMPLOYED)] = 0
+        self.sanction_left[self.status != UNEMPLOYED] = 0
 
     def staff(self, employer: int, headcount: int, hire_unemployed: bool = True, status: int = FULL_TIME) -> None:
         """Bring an employer's workforce to a headcount: hire claimants first, shed to the claimant pool."""
@@ -161,20 +174,22 @@ class Citizens:
         self.income_by_source[channel] = self.income_by_source.get(channel, 0.0) + total
         return total
 
-    def earn(self, employer: int, payer, amounts: np.ndarray | float) -> float:
-        """Pay individual wages (an array) or a pool (a float shared equally) to an employer's staff."""
+    def earn(self, employer: int, payer, pool: float) -> float:
+        """Share an employer's wage pool equally among its staff."""
+        if pool <= 0:
+            return 0.0
         workers = self.employed & (self.employer == employer)
-        if np.ndim(amounts) == 0:
-            if amounts <= 0:
-                return 0.0
+        count = int(workers.sum())
+        if count == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
+            workers = self.status == UNEMPLOYED
             count = int(workers.sum())
-            if count == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
-                workers = self.status == UNEMPLOYED
-                count = int(workers.sum())
-                if count == 0:
-                    workers, count = None, self.n
-            amounts = amounts / count
-        return self._credit(workers, amounts, payer, "wages")
+            if count == 0:
+                workers, count = None, self.n
+        return self._credit(workers, pool / count, payer, "wages")
+
+    def earn_wages(self, bill: np.ndarray, payer) -> float:
+        """Pay individual wages: a full-length bill, zero for everyone the payer does not employ."""
+        return self._credit(None, bill, payer, "wages")
 
     def receive_shares(self, owners: np.ndarray, amount: float, payer, channel: str) -> None:
         """Pay an amount out equally to a set of residents (a boolean mask: members, owners)."""
@@ -215,7 +230,7 @@ class Citizens:
         cfg, rng = self.model.config, self.model.rng
         self.sanction_left[self.sanction_left > 0] -= 1
         at_risk = (self.conditional_share > 0) & ~self.sanctioned
-        new = at_risk & (rng.random(self.n) < cfg.sanctions.monthly_rate * self.conditional_share)
+        new = self.chance(at_risk, cfg.sanctions.monthly_rate * self.conditional_share)
         self.sanction_left[new] = cfg.sanctions.duration_months
         self.sanctions_this_month = int(new.sum())
 
@@ -253,7 +268,7 @@ class Citizens:
                        - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
 
     # ------------------------------------------------------------------ commoning
-    def volunteer(self, org_nbhd: np.ndarray, room: np.ndarray) -> None:
+    def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> None:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
@@ -263,23 +278,28 @@ class Citizens:
         beh = cfg.behaviour
         bandwidth = self.bandwidth
         free_share = self.free_hours / cfg.time.discretionary_hours
-        peers = np.divide(self.ties @ self.active.astype(np.float32), self.degree,
-                          out=np.zeros(self.n), where=self.degree > 0)
-        propensity = np.clip(self.motivation * free_share ** beh.free_time_response * bandwidth
-                             * (1 + beh.peer_effect * peers), 0.0, 1.0)
+        if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
+            free_share = free_share ** beh.free_time_response
+        peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
+        propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
         draw = rng.random(self.n)
         has_time = self.free_hours > 0
         stay = self.active & has_time & (draw < 1 - beh.quit_rate * (1 - propensity))
         start = ~self.active & has_time & (draw < beh.join_rate * propensity)
-        self.org[~self.active & (self.org >= 0) & (rng.random(self.n) < beh.membership_lapse)] = -1
+        self.org[self.chance(~self.active & (self.org >= 0), beh.membership_lapse)] = -1
         seekers = np.flatnonzero(start & (self.org < 0))
-        self.org[seekers] = self.join(seekers, org_nbhd, room)
+        self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
         self.active = (stay | start) & (self.org >= 0)
         self.hours = np.where(self.active, np.minimum(
             self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
 
-    def join(self, seekers: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> np.ndarray:
-        """Match seekers to organisations within reach that have room; -1 where none does."""
+    def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
+             room: np.ndarray) -> np.ndarray:
+        """Match seekers to organisations within reach that have room; -1 where none does.
+
+        The organisations are given as arrays (register index, neighbourhood, room); the
+        result holds register indices.
+        """
         rng = self.model.rng
         chosen = np.full(len(seekers), -1, dtype=np.int32)
         if len(seekers) == 0 or room.sum() <= 0:
@@ -303,7 +323,7 @@ class Citizens:
         rank[by_org] = np.arange(len(by_org)) - first
         accepted = rank < room[candidate]
         idx = np.flatnonzero(ok)
-        chosen[idx[accepted]] = candidate[accepted]
+        chosen[idx[accepted]] = org_index[candidate[accepted]]
         return chosen
 
     def founders(self, demonstration: np.ndarray) -> np.ndarray:
@@ -313,7 +333,7 @@ class Citizens:
         eligible = (self.active & (self.motivation >= beh.founding_motivation)
                     & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
         odds = beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
-        return np.flatnonzero(eligible & (rng.random(self.n) < odds))
+        return np.flatnonzero(self.chance(eligible, odds))
 
     # ------------------------------------------------------------------ spending
     def pay_council_tax(self, total: float) -> np.ndarray:

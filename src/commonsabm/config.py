@@ -229,6 +229,8 @@ class ProcurementConfig:
     consortia_allowed: bool = p(False, help="commons organisations may bid jointly")
     subcontract_share: float = p(0.3, 0, 1, help="share of a prime's delivery subcontracted "
                                  "to local organisations", unit="share")
+    subcontractors: int = p(3, 1, 100, help="most local organisations a prime subcontracts one "
+                            "contract to", source="assumption: primes work with a few local partners")
     subcontract_rate: float = p(0.8, 0, 2, help="what primes pay subcontractors, as a share of "
                                 "the contract price", unit="share",
                                 source="assumption (BRIEF §2: squeezed rates; seed 000 names terms "

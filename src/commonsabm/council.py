@@ -183,7 +183,7 @@ class Council(mesa.Agent):
         room = np.array([getattr(b, "spare_capacity", 1.0) for b in bid.bidders]) + 1e-9
         for bidder, part in zip(bid.bidders, room / room.sum()):  # consortium partners share by room
             contract = Contract(bidder, value * part, bid.price, start, end, base * part)
-            bidder.contracts.append(contract)
+            bidder.add_contract(contract)
             self.contracts.append(contract)
             if hasattr(bidder, "subcontract"):
                 bidder.subcontract(contract)
@@ -220,7 +220,7 @@ class Council(mesa.Agent):
             self.contracts.remove(contract)
         holder = contract.holder
         if contract in holder.contracts:
-            holder.contracts.remove(contract)
+            holder.remove_contract(contract)
         for sub in [s for s in getattr(holder, "subcontracts", []) if s.contract is contract]:
             holder.end_subcontract(sub)
         if failed:

@@ -68,8 +68,8 @@ class LocalEconomy:
         exports = ledger.pay(self.outside, self.local_private, model.config.economy.export_share * total, "exports")
         self.sell(exports)
         scale = min(1.0, self.local_private.cash / total) if total > 0 else 0.0
-        self.wages_paid = citizens.earn(LOCAL_PRIVATE, self.local_private, bill * scale)
-        citizens.earn(OUTSIDE_FIRM, self.outside, citizens.wage_bill(OUTSIDE_FIRM, hours))
+        self.wages_paid = citizens.earn_wages(bill * scale, self.local_private)
+        citizens.earn_wages(citizens.wage_bill(OUTSIDE_FIRM, hours), self.outside)
 
     def pay_out_surplus(self) -> None:
         """Cash above two months of wages goes out: part as profit to local owners, the rest outside."""

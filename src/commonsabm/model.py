@@ -98,8 +98,7 @@ class CommonsModel(Reporters, mesa.Model):
         """Seed 2010's volunteers: motivated residents join organisations within reach."""
         citizens = self.citizens
         keen = np.flatnonzero(self.rng.random(citizens.n) < citizens.motivation)
-        nbhd, room = self.organisation_arrays()
-        citizens.org[keen] = citizens.join(keen, nbhd, room)
+        citizens.org[keen] = citizens.join(keen, *self.organisation_arrays())
         citizens.active = citizens.org >= 0
         self.count_members()
 
@@ -156,22 +155,24 @@ class CommonsModel(Reporters, mesa.Model):
         if hasattr(payee, "book"):
             payee.book(amount, channel)
 
-    def organisation_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Neighbourhood and volunteer room of every registered organisation (none for the closed)."""
-        nbhd = np.array([o.nbhd for o in self.organisations], dtype=np.int32)
-        room = np.array([o.room if o.alive else 0 for o in self.organisations], dtype=np.int64)
-        return nbhd, room
+    def organisation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Register index, neighbourhood and volunteer room of every live organisation."""
+        live = self.live_organisations
+        index = np.fromiter((o.index for o in live), dtype=np.int32, count=len(live))
+        nbhd = np.fromiter((o.nbhd for o in live), dtype=np.int32, count=len(live))
+        room = np.fromiter((o.room for o in live), dtype=np.int64, count=len(live))
+        return index, nbhd, room
 
     def count_members(self) -> None:
         citizens = self.citizens
-        size = len(self.organisations)
-        members = np.bincount(citizens.org[citizens.org >= 0], minlength=size)
-        active = citizens.active & (citizens.org >= 0)
-        volunteers = np.bincount(citizens.org[active], minlength=size)
-        hours = np.bincount(citizens.org[active], weights=citizens.hours[active], minlength=size)
+        size = len(self.organisations) + 1
+        slot = citizens.org + 1  # slot 0 collects residents who belong to none
+        members = np.bincount(slot, minlength=size).tolist()
+        volunteers = np.bincount(slot, weights=citizens.active, minlength=size).tolist()
+        hours = np.bincount(slot, weights=citizens.hours, minlength=size).tolist()
         for org in self.live_organisations:
-            org.members, org.volunteers, org.volunteer_hours = (
-                int(members[org.index]), int(volunteers[org.index]), float(hours[org.index]))
+            i = org.index + 1
+            org.members, org.volunteers, org.volunteer_hours = members[i], int(volunteers[i]), hours[i]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

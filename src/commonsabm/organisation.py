@@ -53,12 +53,15 @@ class CommonsOrganisation(mesa.Agent):
         self.loan_payment = 0.0
         self.missed_repayments = 0
         self.defaulted = False  # a borrower that defaulted gets no second loan
-        self.contracts: list = []  # direct contracts held
+        self.contracts: list = []  # direct contracts held; change them through add_/remove_ below
         self.subcontracts: list = []
+        self.committed = 0.0  # service value a month promised under both, kept current
+        self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
         self.costs = 0.0
         self.history: deque[tuple[float, float, float]] = deque(maxlen=12)  # (revenue, costs, wages)
+        self.paying_its_way = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -73,10 +76,27 @@ class CommonsOrganisation(mesa.Agent):
     def trading(self) -> bool:
         return self.kind in TRADING
 
-    @property
-    def committed(self) -> float:
-        """Service value a month already promised under contracts and subcontracts."""
-        return sum(c.value for c in self.contracts) + sum(s.value for s in self.subcontracts)
+    def _recount(self) -> None:
+        # summed afresh (not incremented) so that the totals do not drift with rounding
+        work = self.contracts + self.subcontracts
+        self.committed = sum(c.value for c in self.contracts) + sum(s.value for s in self.subcontracts)
+        self.delivery_due = sum(c.delivery_cost for c in work)
+
+    def add_contract(self, contract) -> None:
+        self.contracts.append(contract)
+        self._recount()
+
+    def remove_contract(self, contract) -> None:
+        self.contracts.remove(contract)
+        self._recount()
+
+    def add_subcontract(self, sub) -> None:
+        self.subcontracts.append(sub)
+        self._recount()
+
+    def remove_subcontract(self, sub) -> None:
+        self.subcontracts.remove(sub)
+        self._recount()
 
     @property
     def unit_cost(self) -> float:
@@ -91,7 +111,11 @@ class CommonsOrganisation(mesa.Agent):
         """Visible success that teaches others: established and paying its way."""
         if self.age < 24 or self.months_unpaid > 0 or len(self.history) < 6:
             return False
-        return sum(h[0] for h in self.history) >= sum(h[1] for h in self.history)
+        return self.paying_its_way
+
+    def _review_year(self) -> None:
+        """After each month's accounts: does the last year's revenue cover its costs?"""
+        self.paying_its_way = sum(h[0] for h in self.history) >= sum(h[1] for h in self.history)
 
     @property
     def monthly_costs(self) -> float:
@@ -120,7 +144,7 @@ class CommonsOrganisation(mesa.Agent):
     def pay_costs(self) -> None:
         """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
         commons = self.model.config.commons
-        delivery = sum(c.delivery_cost for c in self.contracts + self.subcontracts)
+        delivery = self.delivery_due
         volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
         supplies = (self.overheads + delivery - volunteer_input
                     + commons.trading_cost * self.revenue["trading"])
@@ -137,6 +161,7 @@ class CommonsOrganisation(mesa.Agent):
         self.costs = paid
         self.months_unpaid = self.months_unpaid + 1 if paid < owed - 1e-6 else 0
         self.history.append((sum(self.revenue.values()) - self.revenue["loans"], owed, wages))
+        self._review_year()
 
     def adjust_staff(self) -> None:
         """Hire towards what a lasting surplus pays for; shed staff when bills go unpaid."""
@@ -173,8 +198,8 @@ class CommonsOrganisation(mesa.Agent):
         load = self.kind_config.core_hours / max(self.volunteers, 1) / max(beh.burnout_hours, 1e-9)
         if self.staff >= 1:  # paid staff carry part of the running of the place
             load /= 1 + self.staff
-        self.burnout = float(np.clip(self.burnout + (0.1 * (load - 1) if load > 1 else -beh.burnout_recovery),
-                                     0.0, 1.0))
+        change = 0.1 * (load - 1) if load > 1 else -beh.burnout_recovery
+        self.burnout = min(max(self.burnout + change, 0.0), 1.0)
 
     def share_surplus(self) -> float:
         """Co-ops pay part of a comfortable surplus to their members as a dividend."""

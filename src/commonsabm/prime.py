@@ -37,6 +37,12 @@ class PrimeContractor(mesa.Agent):
         self.profit_out = 0.0
         self.alive = True
 
+    def add_contract(self, contract: Contract) -> None:
+        self.contracts.append(contract)
+
+    def remove_contract(self, contract: Contract) -> None:
+        self.contracts.remove(contract)
+
     @property
     def bid_price(self) -> float:
         cfg = self.model.config.primes
@@ -58,13 +64,18 @@ class PrimeContractor(mesa.Agent):
         self.profit_out = 0.0
 
     def subcontract(self, contract: Contract) -> None:
-        """Pass part of a new contract to local organisations with room, at the primes' rate."""
+        """Pass part of a new contract to a few local organisations with room, at the primes' rate.
+
+        Primes approach the organisations with most room first and stop at
+        ``procurement.subcontractors`` partners.
+        """
         rules = self.model.config.procurement
         wanted = rules.subcontract_share * contract.units
         takers = sorted((o for o in self.model.live_organisations if o.spare_capacity > 0),
                         key=lambda o: o.spare_capacity, reverse=True)
+        partners = 0
         for org in takers:
-            if wanted <= 1e-9:
+            if wanted <= 1e-9 or partners >= rules.subcontractors:
                 break
             units = min(wanted, org.spare_capacity)
             value = rules.subcontract_rate * contract.price * units
@@ -72,14 +83,15 @@ class PrimeContractor(mesa.Agent):
                 continue
             sub = Subcontract(self, org, contract, value, units)
             self.subcontracts.append(sub)
-            org.subcontracts.append(sub)
+            org.add_subcontract(sub)
+            partners += 1
             wanted -= units
 
     def end_subcontract(self, sub: Subcontract) -> None:
         if sub in self.subcontracts:
             self.subcontracts.remove(sub)
         if sub in sub.org.subcontracts:
-            sub.org.subcontracts.remove(sub)
+            sub.org.remove_subcontract(sub)
 
     def deliver(self) -> None:
         """Pay for this month's delivery: subcontractors late, local casual staff, the rest outside."""

@@ -7,6 +7,8 @@ residents so that runs of different sizes compare.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from .citizens import STATUSES, UNEMPLOYED
@@ -112,7 +114,7 @@ class Reporters:
 
     # ------------------------------------------------------------ organisations
     def _count(self, kind: str) -> int:
-        return sum(1 for o in self.live_organisations if o.kind == kind)
+        return self._per_step("counts", lambda: Counter(o.kind for o in self.live_organisations))[kind]
 
     orgs_coop = property(lambda self: _per_100k(self, self._count("coop")))
     orgs_community_business = property(lambda self: _per_100k(self, self._count("community_business")))
@@ -134,11 +136,20 @@ class Reporters:
 
     def survival(self, kind: str, months: int) -> float:
         """Of organisations founded in the run old enough to tell, the share that lived `months`."""
-        cohort = [o for o in self.organisations if o.kind == kind and o.born >= self.start_month
-                  and self.month - o.born >= months]
-        if not cohort:
-            return float("nan")
-        return sum(1 for o in cohort if o.died is None or o.died - o.born >= months) / len(cohort)
+        def tally():
+            table = Counter()
+            for o in self.organisations:
+                if o.born < self.start_month:
+                    continue
+                age = self.month - o.born
+                for span in (12, 36):
+                    if age >= span:
+                        table[(o.kind, span, "old enough")] += 1
+                        table[(o.kind, span, "lived")] += o.died is None or o.died - o.born >= span
+            return table
+        table = self._per_step("survival", tally)
+        cohort = table[(kind, months, "old enough")]
+        return table[(kind, months, "lived")] / cohort if cohort else float("nan")
 
     survival_12m_coop = property(lambda self: self.survival("coop", 12))
     survival_36m_coop = property(lambda self: self.survival("coop", 36))
