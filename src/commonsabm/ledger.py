@@ -35,7 +35,10 @@ class Ledger:
         # holdings: per sector, a function that sums what its actors hold right now
         self._holdings = holdings
         self.opening = np.array([holdings[s]() for s in SECTORS], dtype=float)
-        self.flows = np.zeros((len(SECTORS), len(SECTORS)))
+        self._flows = np.zeros((len(SECTORS), len(SECTORS)))
+        # flows booked since the matrix was last read: a dict add is several times cheaper
+        # than a numpy element update, and thousands of payments are booked each month
+        self._pending: dict[tuple[int, int], float] = defaultdict(float)
         self.channels: dict[str, float] = defaultdict(float)
         self.cumulative_channels: dict[str, float] = defaultdict(float)
         self.max_relative_error = self.last_error = 0.0
@@ -46,8 +49,17 @@ class Ledger:
             source, target, amount = target, source, -amount
         if amount == 0:
             return
-        self.flows[INDEX[source], INDEX[target]] += amount
+        self._pending[(INDEX[source], INDEX[target])] += amount
         self.channels[channel] += amount
+
+    @property
+    def flows(self) -> np.ndarray:
+        """This month's flows: flows[i, j] is what sector i paid sector j."""
+        if self._pending:
+            for (i, j), amount in self._pending.items():
+                self._flows[i, j] += amount
+            self._pending.clear()
+        return self._flows
 
     def pay(self, payer: Account, payee: Account, amount: float, channel: str) -> float:
         """Move money between two actors and book it; payers cannot go below zero unless outside."""
@@ -62,7 +74,8 @@ class Ledger:
 
     def begin_month(self) -> None:
         self.opening = self.stocks()
-        self.flows[:] = 0.0
+        self._flows[:] = 0.0
+        self._pending.clear()
         for channel, amount in self.channels.items():
             self.cumulative_channels[channel] += amount
         self.channels = defaultdict(float)

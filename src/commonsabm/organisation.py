@@ -150,13 +150,14 @@ class CommonsOrganisation(mesa.Agent):
                     + commons.trading_cost * self.revenue["trading"])
         wages = self.staff * commons.staff_wage
         owed = supplies + wages + self.loan_payment
-        ledger, economy = self.model.ledger, self.model.economy
+        model = self.model
+        ledger, economy = model.ledger, model.economy
         paid = ledger.pay(self, economy.local_private, supplies * commons.local_share, "supplies")
         paid += ledger.pay(self, economy.outside, supplies * (1 - commons.local_share), "supplies")
-        paid += self.model.pay_wage_pool(self, wages)
+        paid += model.pay_wage_pool(self, wages)
         if self.loan_payment > 0:
-            repaid = ledger.pay(self, self.model.fund, self.loan_payment, "loan_repayments")
-            self.model.fund.repaid(self, repaid)
+            repaid = ledger.pay(self, model.fund, self.loan_payment, "loan_repayments")
+            model.fund.repaid(self, repaid)
             paid += repaid
         self.costs = paid
         self.months_unpaid = self.months_unpaid + 1 if paid < owed - 1e-6 else 0
