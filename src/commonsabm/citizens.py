@@ -191,11 +191,25 @@ class Citizens:
         """Pay individual wages: a full-length bill, zero for everyone the payer does not employ."""
         return self._credit(None, bill, payer, "wages")
 
-    def receive_shares(self, owners: np.ndarray, amount: float, payer, channel: str) -> None:
-        """Pay an amount out equally to a set of residents (a boolean mask: members, owners)."""
-        if amount > 0:
-            count = int(owners.sum())
-            self._credit(owners if count else None, amount / (count or self.n), payer, channel)
+    def receive_from_organisations(self, orgs: list, amounts: list[float], channel: str) -> None:
+        """Share amounts paid out by organisations equally among each one's members, in one pass.
+
+        An organisation with no members shares its amount among all residents.
+        """
+        if not orgs:
+            return
+        per_member = np.zeros(len(self.model.organisations) + 1)
+        members = np.bincount(self.org + 1, minlength=len(per_member))
+        everyone = 0.0
+        for org, amount in zip(orgs, amounts):
+            org.cash -= amount
+            if members[org.index + 1]:
+                per_member[org.index + 1] = amount / members[org.index + 1]
+            else:
+                everyone += amount
+        per_member[0] = 0.0
+        self._credit(None, per_member[self.org + 1] + everyone / self.n, None, channel)
+        self.model.ledger.record("commons", "citizens", float(sum(amounts)), channel)
 
     def credit_in_proportion(self, weights: np.ndarray, amount: float, payer, channel: str) -> None:
         """Pay an amount out in proportion to weights (profits to owners by wealth)."""

@@ -235,10 +235,9 @@ class CommonsModel(Reporters, mesa.Model):
             self.citizens.pay_income_tax(self.citizens.income_by_source.get("ubi", 0.0))
 
     def pay_dividends(self) -> None:
-        for org in self.live_organisations:
-            dividend = org.share_surplus()
-            if dividend > 0:
-                self.citizens.receive_shares(self.citizens.org == org.index, dividend, org, "dividends")
+        payers = [(org, org.share_surplus()) for org in self.live_organisations if org.kind == "coop"]
+        payers = [(org, dividend) for org, dividend in payers if dividend > 0]
+        self.citizens.receive_from_organisations([o for o, _ in payers], [d for _, d in payers], "dividends")
 
     def shop(self, spending: float) -> None:
         """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
@@ -272,12 +271,22 @@ class CommonsModel(Reporters, mesa.Model):
             cause = org.fails()
             if cause:
                 self.close(org, cause)
+        self.wind_up()
 
     def close(self, org: CommonsOrganisation, cause: str) -> None:
         org.close(cause)
         self.live_organisations.remove(org)
         self.closed_this_month.append(org)
         self.deaths[(org.kind, cause)] += 1
+
+    def wind_up(self) -> None:
+        """Release the members of this month's closures and share out what cash they left."""
+        closed = [o for o in self.closed_this_month if o.cash > 0]
+        self.citizens.receive_from_organisations(closed, [o.cash for o in closed], "closure_assets")
+        if self.closed_this_month:
+            gone = np.isin(self.citizens.org, [o.index for o in self.closed_this_month])
+            self.citizens.org[gone] = -1
+            self.citizens.active[gone] = False
 
     def found_organisations(self) -> None:
         """Motivated, skilled, secure commoners found organisations if they can raise the money."""

@@ -219,7 +219,11 @@ class CommonsOrganisation(mesa.Agent):
         return None
 
     def close(self, cause: str) -> None:
-        """Close: contracts return to the council, loans default, what cash is left goes to members."""
+        """Close: contracts return to the council and loans default.
+
+        Its members are released, and what cash is left is shared among them, by the
+        model for all of the month's closures at once (``CommonsModel.wind_up``).
+        """
         self.died = self.model.month
         self.cause = cause
         for contract in list(self.contracts):
@@ -228,9 +232,4 @@ class CommonsOrganisation(mesa.Agent):
             sub.prime.end_subcontract(sub)
         if self.loan > 0:
             self.model.fund.default(self)
-        members = self.model.citizens.org == self.index
-        self.model.citizens.org[members] = -1
-        self.model.citizens.active[members] = False
-        if self.cash > 0:
-            self.model.citizens.receive_shares(members, self.cash, self, "closure_assets")
         self.remove()

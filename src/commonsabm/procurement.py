@@ -90,8 +90,10 @@ def commons_bids(model: CommonsModel, value: float, rng: np.random.Generator) ->
     price = commons.delivery_cost * (1 + commons.bid_markup)
     units = value / price
     reserve = rules.risk_transfer * 12 * value
-    aware = [o for o in model.live_organisations
-             if o.experience >= rules.track_record_months and rng.random() < model.council.commissioning_capacity]
+    live = model.live_organisations
+    # one draw per organisation: does the council's commissioning team reach it?
+    reached = rng.random(len(live)) < model.council.commissioning_capacity
+    aware = [o for o, seen in zip(live, reached) if seen and o.experience >= rules.track_record_months]
     bids = [Bid([o], price, _quality(model, [o]), commons.local_share)
             for o in aware if o.spare_capacity >= units and o.cash >= reserve]
     if not bids and rules.consortia_allowed and aware:
