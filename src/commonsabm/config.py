@@ -231,6 +231,9 @@ class ProcurementConfig:
                                  "to local organisations", unit="share")
     subcontractors: int = p(3, 1, 100, help="most local organisations a prime subcontracts one "
                             "contract to", source="assumption: primes work with a few local partners")
+    subcontract_approaches: int = p(12, 1, 10_000, help="local organisations a prime approaches "
+                                    "for each contract it subcontracts",
+                                    source="assumption: primes know only part of the local sector")
     subcontract_rate: float = p(0.8, 0, 2, help="what primes pay subcontractors, as a share of "
                                 "the contract price", unit="share",
                                 source="assumption (BRIEF §2: squeezed rates; seed 000 names terms "

@@ -221,8 +221,6 @@ class Council(mesa.Agent):
         holder = contract.holder
         if contract in holder.contracts:
             holder.remove_contract(contract)
-        for sub in [s for s in getattr(holder, "subcontracts", []) if s.contract is contract]:
-            holder.end_subcontract(sub)
         if failed:
             self.failed_this_month += 1
             cost = self.model.config.council.failed_contract_cost * 12 * contract.value
@@ -233,10 +231,10 @@ class Council(mesa.Agent):
 
     def check_contracts(self) -> None:
         """Prime contracts fail at a hazard that rises with underbidding."""
-        rng = self.model.rng
-        for contract in list(self.contracts):
-            hazard = getattr(contract.holder, "failure_hazard", 0.0)
-            if hazard and rng.random() < hazard:
+        contracts = list(self.contracts)
+        draws = self.model.rng.random(len(contracts))
+        for contract, draw in zip(contracts, draws):
+            if draw < getattr(contract.holder, "failure_hazard", 0.0):
                 self.terminate(contract, failed=True)
 
     # ------------------------------------------------------------------ outcomes

@@ -31,7 +31,9 @@ class PrimeContractor(mesa.Agent):
         self.quality = cfg.quality
         self.local_share = cfg.local_share
         self.contracts: list[Contract] = []
-        self.subcontracts: list[Subcontract] = []
+        # ordered sets (dicts), so ending one is O(1) however many there are
+        self.subcontracts: dict[Subcontract, None] = {}
+        self.subcontracts_for: dict[Contract, list[Subcontract]] = {}
         self.revenue = 0.0
         self.costs = 0.0
         self.profit_out = 0.0
@@ -41,7 +43,10 @@ class PrimeContractor(mesa.Agent):
         self.contracts.append(contract)
 
     def remove_contract(self, contract: Contract) -> None:
+        """A contract ends: so do the subcontracts let under it."""
         self.contracts.remove(contract)
+        for sub in self.subcontracts_for.pop(contract, []):
+            self.end_subcontract(sub)
 
     @property
     def bid_price(self) -> float:
@@ -66,12 +71,17 @@ class PrimeContractor(mesa.Agent):
     def subcontract(self, contract: Contract) -> None:
         """Pass part of a new contract to a few local organisations with room, at the primes' rate.
 
-        Primes approach the organisations with most room first and stop at
-        ``procurement.subcontractors`` partners.
+        A prime knows only some local organisations: it approaches
+        ``procurement.subcontract_approaches`` of them at random, those with most room
+        first, and stops at ``procurement.subcontractors`` partners.
         """
         rules = self.model.config.procurement
         wanted = rules.subcontract_share * contract.units
-        takers = sorted((o for o in self.model.live_organisations if o.spare_capacity > 0),
+        live = self.model.live_organisations
+        if not live:
+            return
+        picked = self.model.rng.choice(len(live), size=min(rules.subcontract_approaches, len(live)), replace=False)
+        takers = sorted((live[i] for i in picked if live[i].spare_capacity > 0),
                         key=lambda o: o.spare_capacity, reverse=True)
         partners = 0
         for org in takers:
@@ -82,14 +92,16 @@ class PrimeContractor(mesa.Agent):
             if not org.accepts(value, units):
                 continue
             sub = Subcontract(self, org, contract, value, units)
-            self.subcontracts.append(sub)
+            self.subcontracts[sub] = None
+            self.subcontracts_for.setdefault(contract, []).append(sub)
             org.add_subcontract(sub)
             partners += 1
             wanted -= units
 
     def end_subcontract(self, sub: Subcontract) -> None:
-        if sub in self.subcontracts:
-            self.subcontracts.remove(sub)
+        self.subcontracts.pop(sub, None)
+        if sub.contract in self.subcontracts_for and sub in self.subcontracts_for[sub.contract]:
+            self.subcontracts_for[sub.contract].remove(sub)
         if sub in sub.org.subcontracts:
             sub.org.remove_subcontract(sub)
 

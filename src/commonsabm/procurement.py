@@ -37,7 +37,7 @@ class Contract:
         return self.units * self.holder.unit_cost
 
 
-@dataclass(eq=False)
+@dataclass(eq=False)  # identity, not value, makes two subcontracts the same
 class Subcontract:
     prime: Any
     org: CommonsOrganisation
