@@ -34,3 +34,8 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
+
+.PHONY: bench
+# Speed and scale benchmarks (several minutes; not part of make test)
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py

@@ -139,8 +139,7 @@ class Citizens:
     def hours_worked(self, ubi_level: float) -> np.ndarray:
         """Paid hours this month; a UBI trims them a little (Mincome: -1% to -5%)."""
         cfg = self.model.config
-        hours = np.where(self.status == FULL_TIME, cfg.time.full_time_hours,
-                         np.where(self.status == PART_TIME, cfg.time.part_time_hours, 0.0))
+        hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
             relative = min(ubi_level / cfg.welfare.jobseeker_benefit, 3.0)
             hours = hours * max(0.0, 1.0 - cfg.behaviour.ubi_hours_response * relative)
@@ -231,10 +230,11 @@ class Citizens:
         self.conditional_share = np.where(unemployed, jobseeker / welfare.jobseeker_benefit, 0.0)
         self.sanction()
         outside = self.model.economy.outside
-        paid = unemployed & ~self.sanctioned
-        self._credit(paid, jobseeker, outside, "benefits")
-        carers = self.status == INACTIVE
-        self._credit(carers, max(welfare.carer_benefit - replaced, 0.0), outside, "benefits")
+        # one lookup by status instead of a masked pass per benefit
+        by_status = np.array([0.0, 0.0, jobseeker, max(welfare.carer_benefit - replaced, 0.0), 0.0])
+        benefits = by_status[self.status]
+        benefits[self.sanctioned] = 0.0
+        self._credit(None, benefits, outside, "benefits")
         self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
         if ubi_level > 0:
             self._credit(None, ubi_level, outside, "ubi")

@@ -37,6 +37,7 @@ class CommonsOrganisation(mesa.Agent):
         self.died: int | None = None
         self.cause: str | None = None
         self.cash = cash
+        self.commons_config = model.config.commons  # read every month, so kept at hand
         self.kind_config = getattr(model.config.commons, kind)
         # organisations differ in size and running costs around their type's typical values
         self.scale = float(model.rng.lognormal(0.0, model.config.commons.size_dispersion))
@@ -62,6 +63,7 @@ class CommonsOrganisation(mesa.Agent):
         self.costs = 0.0
         self.history: deque[tuple[float, float, float]] = deque(maxlen=12)  # (revenue, costs, wages)
         self.paying_its_way = False
+        self.surplus_before_staff = 0.0
 
     # ------------------------------------------------------------------ state
     @property
@@ -113,10 +115,6 @@ class CommonsOrganisation(mesa.Agent):
             return False
         return self.paying_its_way
 
-    def _review_year(self) -> None:
-        """After each month's accounts: does the last year's revenue cover its costs?"""
-        self.paying_its_way = sum(h[0] for h in self.history) >= sum(h[1] for h in self.history)
-
     @property
     def monthly_costs(self) -> float:
         return self.overheads + self.staff * self.model.config.commons.staff_wage
@@ -143,7 +141,7 @@ class CommonsOrganisation(mesa.Agent):
 
     def pay_costs(self) -> None:
         """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
-        commons = self.model.config.commons
+        commons = self.commons_config
         delivery = self.delivery_due
         volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
         supplies = (self.overheads + delivery - volunteer_input
@@ -164,13 +162,22 @@ class CommonsOrganisation(mesa.Agent):
         self.history.append((sum(self.revenue.values()) - self.revenue["loans"], owed, wages))
         self._review_year()
 
+    def _review_year(self) -> None:
+        """After each month's accounts: does the last year's revenue cover its costs, and
+        what does it leave before staff costs, on average?"""
+        revenue = costs = wages = 0.0
+        for r, c, w in self.history:
+            revenue += r
+            costs += c
+            wages += w
+        self.paying_its_way = revenue >= costs
+        self.surplus_before_staff = (revenue - costs + wages) / len(self.history)
+
     def adjust_staff(self) -> None:
         """Hire towards what a lasting surplus pays for; shed staff when bills go unpaid."""
         if not self.history:
             return
-        months = len(self.history)
-        before_staff = sum(revenue - costs + wages for revenue, costs, wages in self.history) / months
-        target = max(0.8 * before_staff / self.model.config.commons.staff_wage, 0.0)
+        target = max(0.8 * self.surplus_before_staff / self.commons_config.staff_wage, 0.0)
         self.staff += 0.25 * (target - self.staff)
         if self.months_unpaid:
             self.staff *= 0.8
@@ -189,9 +196,10 @@ class CommonsOrganisation(mesa.Agent):
         """Delivery builds a track record, and capacity grows with experience."""
         if self.contracts or self.subcontracts or self.revenue["grants"] > 0 or self.revenue["trading"] > 0:
             self.experience += 1
-        growth = self.model.config.commons.capacity_growth
-        self.capacity = (self.kind_config.capacity * self.scale * (1 + growth * min(self.experience, 120) / 12)
-                         + self.staff * self.model.config.commons.staff_wage)
+        commons = self.commons_config
+        self.capacity = (self.kind_config.capacity * self.scale
+                         * (1 + commons.capacity_growth * min(self.experience, 120) / 12)
+                         + self.staff * commons.staff_wage)
 
     def strain(self) -> None:
         """Burnout builds when too few volunteers carry the organisation's core hours."""
@@ -212,7 +220,7 @@ class CommonsOrganisation(mesa.Agent):
         return self.model.config.commons.coop_dividend * (revenue - costs)
 
     def fails(self) -> str | None:
-        if self.months_unpaid > self.model.config.commons.cash_months_bearable:
+        if self.months_unpaid > self.commons_config.cash_months_bearable:
             return "cash"
         if self.burnout >= 1.0:
             return "burnout"
