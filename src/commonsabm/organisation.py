@@ -240,4 +240,5 @@ class CommonsOrganisation(mesa.Agent):
             sub.prime.end_subcontract(sub)
         if self.loan > 0:
             self.model.fund.default(self)
+        self.history.clear()  # a closed organisation keeps only its record for the outputs
         self.remove()
