@@ -23,15 +23,26 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
-from .validation import allowed, check, conf_dir
+from .config import SECTIONS, ConfigError, ModelConfig, RunConfig, p
+from .validation import allowed, check, check_values, conf_dir
+
+# What a job can do: mode name -> "module:function" taking (app config, output dir,
+# resolved YAML) and returning the number a Hydra sweeper optimises, if any.
+MODES = {
+    "run": "commonsabm.outputs:run_mode",
+}
 
 
 @dataclass
 class AppConfig(ModelConfig):
-    """What the command line accepts: the model's sections plus the run and its scenario name."""
+    """What the command line accepts: the model's sections, the run, and what the job does.
+
+    ``mode`` picks the job: one simulation (``run``) or an analysis that runs the model
+    many times. Each analysis keeps its own settings in a section of the same name.
+    """
     run: RunConfig = field(default_factory=RunConfig)
-    scenario: str = "default"
+    scenario: str = p("default", help="name of the scenario, used in output paths and reports")
+    mode: str = p("run", help="what the job does", choices=tuple(MODES))
 
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
@@ -42,6 +53,14 @@ def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
     app: AppConfig = OmegaConf.to_object(cfg)
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
     return model, app.run
+
+
+def check_app(cfg: DictConfig) -> AppConfig:
+    """Check everything a job reads: the model, the run, the mode and its section."""
+    app: AppConfig = OmegaConf.to_object(cfg)
+    check(*split(cfg))
+    check_values(app, "", skip=SECTIONS + ("run",))
+    return app
 
 
 class ValidateBeforeRun(Callback):
@@ -75,7 +94,7 @@ def _sweep_configs(config: DictConfig):
 def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
     try:
         for job in (_sweep_configs(config) if sweep else [config]):
-            check(*split(_task_part(job)))
+            check_app(_task_part(job))
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad config
         if os.environ.get("COMMONSABM_DEBUG"):
             raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc
@@ -89,14 +108,15 @@ def _task_part(config: DictConfig) -> DictConfig:
 
 
 @hydra.main(version_base="1.3", config_path=str(conf_dir()), config_name="config")
-def _hydra_main(cfg: DictConfig) -> None:
+def _hydra_main(cfg: DictConfig) -> float | None:
+    import importlib
+
     from hydra.core.hydra_config import HydraConfig
 
-    from .outputs import run_and_write
-
-    model, run = split(cfg)
-    out = Path(HydraConfig.get().runtime.output_dir)
-    run_and_write(model, run, out, scenario=cfg.scenario, resolved=OmegaConf.to_yaml(cfg))
+    app = check_app(cfg)
+    module, _, function = MODES[app.mode].partition(":")
+    job = getattr(importlib.import_module(module), function)
+    return job(app, Path(HydraConfig.get().runtime.output_dir), OmegaConf.to_yaml(cfg))
 
 
 # ---------------------------------------------------------------- one-line errors

@@ -149,6 +149,14 @@ def run_and_write(model_cfg: ModelConfig, run: RunConfig, out: Path, scenario: s
     return result
 
 
+def run_mode(app, out: Path, resolved: str) -> None:
+    """The `run` mode: one simulation of the configured scenario, with all its outputs."""
+    from .config import SECTIONS, ModelConfig
+
+    model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
+    run_and_write(model, app.run, out, scenario=app.scenario, resolved=resolved)
+
+
 def _progress(total: int, scenario: str, enabled: bool):
     from tqdm.auto import tqdm
 

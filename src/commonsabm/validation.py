@@ -65,11 +65,16 @@ def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
 
 def check(model: ModelConfig, run: RunConfig) -> None:
     """Raise ConfigError on the first value the model cannot run with."""
-    for key, value, f in walk(run, "run."):
-        _check_value(key, value, f)
-    for key, value, f in walk(model):
-        _check_value(key, value, f)
+    check_values(run, "run.")
+    check_values(model)
     _check_consistency(model, run)
+
+
+def check_values(node: Any, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
+    """Check every leaf of a config dataclass against its declared range and choices."""
+    for key, value, f in walk(node, prefix):
+        if key.split(".")[0] not in skip:
+            _check_value(key, value, f)
 
 
 def _close_to_one(total: float) -> bool:
