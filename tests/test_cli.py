@@ -22,7 +22,9 @@ from commonsabm.reporters import REPORTERS
 TINY = ["run.population=2000", "run.end=2011-12"]
 # the scenarios switch their UBI and fund on in 2020; bring them into a two-year run
 EARLY = ["ubi.start=2011-01", "investment_fund.start=2011-01"]
-EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+# scenarios of one simulation; the analyses (calibrate, sensitivity) have tests of their own
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")
+                     if OmegaConf.load(p).get("mode", "run") == "run")
 OUTPUTS = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
            "config.yaml", "overview.png")
 
@@ -51,6 +53,8 @@ def test_ubi_experiment_exits_zero_and_writes_every_output(ubi_run):
     for name in OUTPUTS:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     assert not list(out.glob(".*.part"))  # no half-written files left behind
+    status = json.loads((out / "status.json").read_text())
+    assert status["state"] == "completed" and set(status["files"]) == set(OUTPUTS)
 
 
 def test_timeseries_has_one_row_per_month(ubi_run):
@@ -92,10 +96,16 @@ def test_organisations_table(ubi_run):
 def test_summary_and_manifest(ubi_run):
     _, out = ubi_run
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["start"] == "2010-01" and summary["end"] == "2011-12"
-    assert summary["population"] == 2000
-    assert summary["max_ledger_error"] <= 1e-9
+    # one replicate (the default), seeded by the first child of SeedSequence(7)
+    assert summary["seed"] == 7 and summary["replications"] == 1
+    assert summary["seeds"] == [{"replicate": 0, "entropy": 7, "spawn_key": [0]}]
+    [replicate] = summary["replicates"]
+    assert replicate["replicate"] == 0
+    assert replicate["start"] == "2010-01" and replicate["end"] == "2011-12"
+    assert replicate["population"] == 2000
+    assert replicate["max_ledger_error"] <= 1e-9
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["replications"] == 1 and manifest["seeds"] == summary["seeds"]
     for key in ("version", "seed", "platform", "git_commit"):
         assert key in manifest, key
     assert manifest["seed"] == 7
@@ -134,11 +144,15 @@ def test_manifest_reproduces_the_run(ubi_run):
     """BRIEF §4: the written configuration and seed let anyone reproduce the run exactly."""
     _, out = ubi_run
     manifest = json.loads((out / "manifest.json").read_text())
+    [seed] = manifest["seeds"]
+    rng = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]))
     model = CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
-                         rng=manifest["seed"], **keywords_from(manifest["config"]))
+                         rng=rng, **keywords_from(manifest["config"]))
     model.run()
     again = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    written = pd.read_parquet(out / "timeseries.parquet").drop(columns="month")
+    written = pd.read_parquet(out / "timeseries.parquet")
+    assert (written["replicate"] == 0).all()
+    written = written.drop(columns=["replicate", "month"])
     pd.testing.assert_frame_equal(written, again[written.columns], check_dtype=False)
 
 
@@ -150,7 +164,7 @@ def test_every_experiment_composes_and_runs(experiment, tmp_path):
     assert (out / "timeseries.parquet").is_file()
     cfg = OmegaConf.load(out / "config.yaml")
     assert cfg.scenario == experiment
-    assert json.loads((out / "summary.json").read_text())["max_ledger_error"] <= 1e-9
+    assert json.loads((out / "summary.json").read_text())["replicates"][0]["max_ledger_error"] <= 1e-9
     assert len(pd.read_parquet(out / "timeseries.parquet")) == months_between("2010-01", "2011-12")
 
 

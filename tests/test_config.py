@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hydra import compose, initialize_config_dir
 from conftest import CONF
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
+from commonsabm.cli import split  # also registers the schema Hydra composes against
 from commonsabm.config import SECTIONS, ConfigError, ModelConfig, RunConfig
 from commonsabm.validation import check, from_keywords, presets, to_keywords, walk
 
@@ -194,15 +196,19 @@ def test_preset_loads_and_sets_what_its_file_says(section, name):
         assert got == (list(map(float, value)) if isinstance(value, list) else value), key
 
 
-def test_hydra_defaults_match_the_schema_defaults(conf_dir):
-    """The default run from Python (schema defaults) is the default run of the command line."""
+def test_hydra_defaults_match_the_python_defaults(conf_dir):
+    """The default run from Python is the default run of the command line, calibration included."""
     defaults = OmegaConf.load(conf_dir / "config.yaml")["defaults"]
     chosen = {k: v for d in defaults if isinstance(d, dict) or OmegaConf.is_dict(d) for k, v in d.items()}
     assert set(chosen) == {s for s, _ in PRESETS}  # a default preset for every config group
-    schema = ModelConfig()
-    for section, name in chosen.items():
+    python_default, _ = from_keywords()
+    with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir)):
+        composed = compose(config_name="config")
+    hydra_default, _ = split(composed)
+    assert hydra_default == python_default
+    for section, name in chosen.items():  # naming the default preset changes nothing
         model, _ = from_keywords(**{section: name})
-        assert getattr(model, section) == getattr(schema, section), f"{section}: {name}"
+        assert getattr(model, section) == getattr(python_default, section), f"{section}: {name}"
 
 
 def test_single_parameters_override_presets_whatever_the_order():

@@ -24,12 +24,16 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from .config import SECTIONS, ConfigError, ModelConfig, RunConfig, p
+from .calibration import CalibrationConfig
+from .sensitivity import SensitivityConfig
 from .validation import allowed, check, check_values, conf_dir
 
 # What a job can do: mode name -> "module:function" taking (app config, output dir,
 # resolved YAML) and returning the number a Hydra sweeper optimises, if any.
 MODES = {
     "run": "commonsabm.outputs:run_mode",
+    "sensitivity": "commonsabm.sensitivity:run_mode",
+    "calibration": "commonsabm.calibration:run_mode",
 }
 
 
@@ -43,9 +47,13 @@ class AppConfig(ModelConfig):
     run: RunConfig = field(default_factory=RunConfig)
     scenario: str = p("default", help="name of the scenario, used in output paths and reports")
     mode: str = p("run", help="what the job does", choices=tuple(MODES))
+    sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
+# the environment of the Python running this command, for the cluster launcher's set-up lines
+OmegaConf.register_new_resolver("commonsabm.venv", lambda: sys.prefix, replace=True)
 
 
 def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
@@ -76,6 +84,35 @@ class ValidateBeforeRun(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Check every job of the sweep, so a bad value fails the sweep before any job runs."""
         _check_or_exit(config, sweep=True)
+
+
+class AggregateSweep(Callback):
+    """At the end of a multirun, gather its jobs into sweep_summary.parquet and sweep_monthly.parquet.
+
+    A convenience only: Hydra skips this callback when a job raises, so nothing may depend
+    on it (``python -m commonsabm.sweep DIR`` does the same at any time). Jobs of the `run`
+    mode record their failures in status.json and return, so the callback does run; it
+    then ends the command with exit status 1 if any job failed.
+    """
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from .sweep import load_sweep, report, write_sweep
+
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        if not sweep_dir.is_dir():
+            return
+        try:
+            results = load_sweep(sweep_dir)
+            if results.states["missing"] == len(results.summary.drop_duplicates("job")):
+                return  # no job kept a status.json: a mode that writes no run outputs
+            write_sweep(sweep_dir, results)
+        except Exception as exc:  # noqa: BLE001 - the jobs' own files are what count
+            print(f"commonsabm: could not gather the sweep ({describe(exc)}); "
+                  f"run `python -m commonsabm.sweep {sweep_dir}`", file=sys.stderr)
+            return
+        report(sweep_dir, results)
+        if results.states["failed"]:
+            raise SystemExit(1)
 
 
 def _sweep_configs(config: DictConfig):

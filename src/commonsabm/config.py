@@ -38,6 +38,9 @@ class RunConfig:
                         unit="people", source="BRIEF §2 (about 100,000 residents)")
     start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="BRIEF §2")
     end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="BRIEF §2")
+    replications: int = p(1, 1, 10_000, help="replicate runs in this job; replicate k is seeded by "
+                          "numpy.random.SeedSequence(run.seed).spawn(replications)[k]",
+                          source="not a model parameter: BRIEF §6 (replicate seeds inside a job)")
 
 
 @dataclass
@@ -384,6 +387,11 @@ class BehaviourConfig:
     burnout_hours: float = p(20.0, 0, 1000, help="core hours an organisation needs per volunteer "
                              "a month above which its volunteers start to burn out", unit="hours/month")
     burnout_recovery: float = p(0.1, 0, 1, help="monthly recovery of an organisation's burnout")
+    fundraising_response: float = p(0.55, 0, 10, help="rise in donations to voluntary groups per "
+                                    "unit of cut in the council's voluntary-sector grants (groups "
+                                    "turn to the public when grants go)",
+                                    source=f"derived: {UK} small_charity_individual_income_change (+21%) "
+                                    "over small_charity_government_income_change (-38%)")
     ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
                                   "jobseeker benefit", unit="share",
                                   source=f"{UK} ubi_mincome_hours (-1% to -5%)")

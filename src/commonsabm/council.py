@@ -47,6 +47,7 @@ class Council(mesa.Agent):
         self.volunteer_value0: float | None = None
         self.failed_this_month = 0
         self.startup_pot = 0.0
+        self.grants0: float | None = None  # the first month's grant budget, the base of cuts
 
     # ------------------------------------------------------------------ revenue
     def collect_revenue(self) -> float:
@@ -133,6 +134,8 @@ class Council(mesa.Agent):
         ledger.pay(self, economy.local_private, (1 - share) / 2 * in_house, "supplies")
         ledger.pay(self, economy.outside, (1 - share) / 2 * in_house, "supplies")
         self.spending["grants"] = self.award_grants(channels["grants"])
+        if self.grants0 is None:
+            self.grants0 = channels["grants"]
         self.spending["scaling"] = self.scale_what_works(channels["scaling"])
         if channels["fund"] > 0:
             self.spending["fund"] = model.fund.receive(self, channels["fund"], "fund_capital")

@@ -9,24 +9,40 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .config import ModelConfig, RunConfig
 from .reporters import REPORTERS
-from .validation import allowed, walk
+from .validation import allowed, from_keywords, primary_config, walk
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _calibrated_keys() -> set[str]:
+    """Keys whose default conf/config.yaml sets itself: the calibrated values."""
+    _, own = primary_config()
+
+    def keys(prefix: str, values: dict) -> set[str]:
+        out = set()
+        for key, value in values.items():
+            out |= keys(f"{prefix}{key}.", value) if isinstance(value, dict) else {f"{prefix}{key}"}
+        return out
+    return set().union(*(keys(f"{section}.", values) for section, values in own.items())) if own else set()
+
+
 def parameter_table() -> str:
+    """Every parameter with its default as the command line composes it (conf/ included)."""
     rows = ["| config key | default | allowed | unit | meaning | source or assumption |",
             "|---|---|---|---|---|---|"]
-    for prefix, node in (("run.", RunConfig()), ("", ModelConfig())):
+    model, run = from_keywords()
+    calibrated = _calibrated_keys()
+    for prefix, node in (("run.", run), ("", model)):
         for key, value, f in walk(node, prefix):
             meta = f.metadata
+            source = meta.get("source", "assumption")
+            if key in calibrated:
+                source = f"calibrated to the UK figures of 2010-2020 (conf/config.yaml, docs/validation.md); prior: {source}"
             rows.append("| " + " | ".join(_cell(c) for c in (
-                f"`{key}`", value, allowed(f), meta.get("unit", ""), meta.get("help", ""),
-                meta.get("source", "assumption"))) + " |")
+                f"`{key}`", value, allowed(f), meta.get("unit", ""), meta.get("help", ""), source)) + " |")
     return "\n".join(rows)
 
 

@@ -248,7 +248,7 @@ class CommonsModel(Reporters, mesa.Model):
         growth = (len(traders) / max(self.traders0, 1)) ** 0.5
         trading = place.commons_spend_share * growth * spending
         groups = [o for o in live if not o.trading]
-        donations = place.donation_share * spending if groups else 0.0
+        donations = place.donation_share * self.fundraising_effort * spending if groups else 0.0
         for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),
                                              (groups, donations, "donations", lambda o: o.members + 1)):
             weights = np.array([weight(o) for o in orgs], dtype=float)
@@ -316,6 +316,13 @@ class CommonsModel(Reporters, mesa.Model):
             citizens.org[i] = org.index
             org.members = 1  # the founder, so the room offered next month is right
             self.births[org.kind] += 1
+
+    @property
+    def fundraising_effort(self) -> float:
+        """Voluntary groups ask the public harder as the council's grants to them are cut."""
+        grants, grants0 = self.council.spending["grants"], self.council.grants0
+        cut = max(0.0, 1.0 - grants / grants0) if grants0 else 0.0
+        return 1.0 + self.config.behaviour.fundraising_response * cut
 
     @property
     def orgs_in_reach0(self) -> float:

@@ -1,17 +1,21 @@
-"""What one run writes: tables, a summary, the manifest and a figure, each written atomically."""
+"""What one job of the `run` mode writes: tables, a summary, the manifest and a figure.
+
+A job runs ``run.replications`` simulations (replicate k seeded by the k-th child of
+``numpy.random.SeedSequence(run.seed)``) and writes them all into the same files, told
+apart by a ``replicate`` column. Every file is written atomically, and ``status.json``
+(see ``jobs.py``) records whether the job is running, completed or failed.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,8 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .calendar import month_label
+from .calendar import month_index, month_label
 from .config import ModelConfig, RunConfig
+from .jobs import atomic_write, tracked
 from .model import CommonsModel
 from .organisation import KINDS, SOURCES
 from .reporters import REPORTERS
@@ -29,17 +34,19 @@ OUTPUT_FILES = ("timeseries.parquet", "organisations.parquet", "summary.json", "
                 "config.yaml", "overview.png")
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary name beside the target, then rename: a file either is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def replicate_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """The seed of each replicate: child k of SeedSequence(seed), whatever the number of replicates.
+
+    Child k is ``SeedSequence(seed, spawn_key=(k,))``, so replicate k of a job is the same
+    run whether the job has 1 replicate or 1,000: results never depend on how seeds are
+    split between jobs. ``CommonsModel(rng=child)`` takes a child as it is.
+    """
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def seed_record(seed: int, k: int) -> dict[str, Any]:
+    """How replicate k was seeded, enough to rebuild its SeedSequence."""
+    return {"replicate": k, "entropy": seed, "spawn_key": [k]}
 
 
 def timeseries(model: CommonsModel) -> pd.DataFrame:
@@ -123,47 +130,104 @@ def manifest(run: RunConfig, scenario: str, wall: float) -> dict[str, Any]:
     }
 
 
+SERIES_KEYS = {"replicate": ("index", "replicate of the job (0-based); its seed is in summary.json"),
+               "month": ("index", "months since the start of the run (0-based)")}
+
+
 def run_and_write(model_cfg: ModelConfig, run: RunConfig, out: Path, scenario: str, resolved: str,
                   progress: bool = True) -> dict[str, Any]:
-    """Run one simulation and write every output into `out`; return the summary."""
+    """Run the job's ``run.replications`` simulations and write every output into `out`.
+
+    Returns what summary.json holds: the master seed, the seed of each replicate and one
+    summary per replicate (``replicates``, in replicate order).
+    """
     from .plots import overview
 
     started = time.perf_counter()
-    model = CommonsModel(population=run.population, start=run.start, end=run.end, rng=run.seed,
-                         config=model_cfg)
-    months = model.end_month - model.start_month + 1
-    with _progress(months, scenario, progress) as bar:
-        model.run(progress=lambda m: bar.update(1))
-    series, orgs = timeseries(model), organisations(model)
-    _write_parquet(series, out / "timeseries.parquet", REPORTERS)
+    seeds = replicate_seeds(run.seed, run.replications)
+    months = month_index(run.end) - month_index(run.start) + 1
+    all_series, all_orgs, summaries = [], [], []
+    with _progress(months * len(seeds), scenario, progress) as bar:
+        for k, child in enumerate(seeds):
+            model = CommonsModel(population=run.population, start=run.start, end=run.end, rng=child,
+                                 config=model_cfg)
+            model.run(progress=lambda m: bar.update(1))
+            series, orgs = timeseries(model), organisations(model)
+            summaries.append({"replicate": k, "seed": {"entropy": run.seed, "spawn_key": [k]},
+                              **summary(model, series, orgs)})
+            series.insert(0, "replicate", np.int32(k))
+            orgs.insert(0, "replicate", np.int32(k))
+            all_series.append(series)
+            all_orgs.append(orgs)
+            del model  # one replicate's residents in memory at a time
+    series = pd.concat(all_series, ignore_index=True)
+    orgs = pd.concat(all_orgs, ignore_index=True)
+    _write_parquet(series, out / "timeseries.parquet", {**REPORTERS, **SERIES_KEYS})
     _write_parquet(orgs, out / "organisations.parquet")
-    result = summary(model, series, orgs)
+    result = {"seed": run.seed, "replications": run.replications,
+              "seeds": [seed_record(run.seed, k) for k in range(run.replications)],
+              "replicates": summaries}
     atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(result, indent=2)))
     atomic_write(out / "config.yaml", lambda p: p.write_text(resolved))
-    atomic_write(out / "overview.png", lambda p: overview(series, p, title=f"{scenario}, seed {run.seed}"))
+    title = f"{scenario}, seed {run.seed}"
+    if run.replications > 1:
+        title += f", mean of {run.replications} replicates"
+    atomic_write(out / "overview.png", lambda p: overview(mean_over_replicates(series), p, title=title))
     wall = time.perf_counter() - started
+    seeding = {"replications": run.replications, "seeds": result["seeds"],
+               "seeding": "replicate k ran with CommonsModel(rng=numpy.random.SeedSequence(seed, spawn_key=(k,))), "
+                          "the k-th child of numpy.random.SeedSequence(seed).spawn(replications)"}
     atomic_write(out / "manifest.json", lambda p: p.write_text(json.dumps(
-        {**manifest(run, scenario, wall), "config": dataclasses.asdict(model_cfg)}, indent=2)))
+        {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg)}, indent=2)))
     if progress:
-        print_summary(result, out)
+        print_summary(summaries, out)
     return result
 
 
+def mean_over_replicates(series: pd.DataFrame) -> pd.DataFrame:
+    """Each month's mean over the replicates (the series itself when there is one)."""
+    if series["replicate"].nunique() == 1:
+        return series
+    numeric = [c for c in series.select_dtypes("number").columns if c != "replicate"]
+    return series.groupby("date", sort=False)[numeric].mean().reset_index()
+
+
 def run_mode(app, out: Path, resolved: str) -> None:
-    """The `run` mode: one simulation of the configured scenario, with all its outputs."""
+    """The `run` mode: the job's replicates of the configured scenario, with all their outputs.
+
+    The job's status.json says whether it is running, completed or failed; a completed job
+    is skipped when a sweep is run again into the same directory (see ``jobs.tracked``).
+    """
     from .config import SECTIONS, ModelConfig
 
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
-    run_and_write(model, app.run, out, scenario=app.scenario, resolved=resolved)
+    tracked(out, OUTPUT_FILES, resolved,
+            lambda: run_and_write(model, app.run, out, scenario=app.scenario, resolved=resolved))
 
 
 def _progress(total: int, scenario: str, enabled: bool):
+    """One bar over the months of every replicate."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=scenario, unit="month", disable=not enabled, leave=False, file=sys.stderr)
 
 
-def print_summary(result: dict[str, Any], out: Path) -> None:
+def _mean_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The replicates' headline numbers averaged, key by key, for the printed table."""
+    def mean(values: list[Any]) -> Any:
+        if all(isinstance(v, dict) for v in values):
+            keys = dict.fromkeys(k for v in values for k in v)
+            return {k: mean([v.get(k) for v in values]) for k in keys}
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        return float(np.mean(numbers)) if numbers else values[0]
+    return {k: mean([s.get(k) for s in summaries]) for k in summaries[0]}
+
+
+def print_summary(result: dict[str, Any] | list[dict[str, Any]], out: Path) -> None:
+    """The headline table of one replicate's summary, or of the mean over a list of them."""
+    count = len(result) if isinstance(result, list) else 1
+    if isinstance(result, list):
+        result = _mean_summary(result) if count > 1 else result[0]
     rows = [("commons organisations /100k", sum(result["orgs_per_100k_start"].values()),
              sum(result["orgs_per_100k_end"].values()))]
     rows += [(f"  {k}", result["orgs_per_100k_start"][k], result["orgs_per_100k_end"][k]) for k in KINDS]
@@ -171,7 +235,8 @@ def print_summary(result: dict[str, Any], out: Path) -> None:
                        ("unmet_need", "unmet need"), ("local_multiplier", "local multiplier (LM3)"),
                        ("prime_contract_share", "primes' contract share")):
         rows.append((label, result[f"{col}_start"], result[f"{col}_final_year"]))
-    print(f"\n{'':30s}{result['start']:>10s}{result['end'][:4] + ' avg':>12s}")
+    header = f"mean of {count} replicates" if count > 1 else ""
+    print(f"\n{header:30s}{result['start']:>10s}{result['end'][:4] + ' avg':>12s}")
     for label, start, end in rows:
         print(f"{label:30s}{start:10.3f}{end:12.3f}")
     print(f"\noutputs: {out.resolve()}")

@@ -174,16 +174,44 @@ def apply_preset(model: ModelConfig, section: str, name: str) -> None:
         raise ConfigError(f"unknown {section} '{name}'; allowed: {', '.join(presets(section)) or 'none'}")
     data = OmegaConf.to_container(OmegaConf.load(path))
     data.pop("defaults", None)
-    for key, value in data.items():
-        _set_leaf(getattr(model, section), section, key, value, f"{section}.{key}")
+    _merge(model, section, data)
+
+
+def _merge(model: ModelConfig, section: str, values: dict[str, Any]) -> None:
+    """Set a section's values from a (possibly nested) mapping, as Hydra would merge it."""
+    for key, value in values.items():
+        if isinstance(value, dict):  # a nested section, such as commons.coop
+            for inner, item in value.items():
+                _set_leaf(getattr(model, section), section, f"{key}_{inner}", item, f"{section}.{key}.{inner}")
+        else:
+            _set_leaf(getattr(model, section), section, key, value, f"{section}.{key}")
+
+
+def primary_config() -> tuple[dict[str, str], dict[str, Any]]:
+    """conf/config.yaml: its default preset per section, and the values it sets itself."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(OmegaConf.load(conf_dir() / "config.yaml"))
+    choices = {k: v for entry in data.pop("defaults", []) if isinstance(entry, dict) for k, v in entry.items()}
+    own = {k: v for k, v in data.items() if k in SECTIONS}
+    return choices, own
 
 
 def from_keywords(**kwargs: Any) -> tuple[ModelConfig, RunConfig]:
-    """Build and check a config from plain keywords: presets by section name, fields as section_field."""
+    """Build and check a config from plain keywords: presets by section name, fields as section_field.
+
+    It composes as the command line does: each section's default preset from
+    conf/config.yaml (or the one named), then the values conf/config.yaml sets itself
+    (the calibrated ones), then the keywords.
+    """
     model, run = ModelConfig(), RunConfig()
+    choices, own = primary_config()
     for section in SECTIONS:
-        if isinstance(kwargs.get(section), str):
-            apply_preset(model, section, kwargs.pop(section))
+        preset = kwargs.pop(section) if isinstance(kwargs.get(section), str) else choices.get(section)
+        if preset is not None:
+            apply_preset(model, section, preset)
+    for section, values in own.items():
+        _merge(model, section, values)
     for key, value in kwargs.items():
         section, name = _section_of(key)
         target = run if section == "run" else getattr(model, section)

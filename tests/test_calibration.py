@@ -1,0 +1,37 @@
+"""The calibrated baseline reproduces the UK patterns of 2010-2020 (docs/validation.md §1).
+
+Each target is a mean over ten seeds at half the default population; the spread over
+seeds is reported with every failure, and nothing here is hard-coded but the published
+bands themselves (commonsabm.calibration.TARGETS).
+"""
+
+import pandas as pd
+import pytest
+
+from commonsabm.calibration import TARGETS, CalibrationConfig, distance, fit_table, measure, runs
+from commonsabm.validation import from_keywords
+
+
+@pytest.fixture(scope="module")
+def fit() -> pd.DataFrame:
+    settings = CalibrationConfig(population=50_000, seeds=10, end="2020-12", first_seed=1)
+    baseline, _ = from_keywords()  # the defaults as the command line composes them, calibration included
+    return measure(runs(baseline, settings))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", [t.name for t in TARGETS])
+def test_calibrated_baseline_lands_inside_each_band(fit, target):
+    row = fit.set_index("target").loc[target]
+    assert row["low"] <= row["model"] <= row["high"], (
+        f"{target}: model {row['model']:+.3f} (sd over seeds {row['seed_sd']:.3f}) outside "
+        f"{row['low']:+.3f}..{row['high']:+.3f}\n{fit_table(fit)}")
+
+
+def test_distance_is_zero_only_inside_every_band():
+    inside = pd.DataFrame({"low": [0.0, 1.0], "high": [1.0, 2.0], "model": [0.5, 1.5]})
+    outside = inside.assign(model=[1.5, 1.5])
+    assert distance(inside) == pytest.approx(0.0)
+    # half a band width outside, squared, plus the small pull: one band width from the centre
+    assert distance(outside) == pytest.approx(0.25 + 0.01 * 1.0)
+    assert distance(inside.assign(model=[0.9, 1.5])) > distance(inside)  # the pull to the centre
