@@ -108,3 +108,15 @@ def test_unmet_need_rises_with_deeper_cuts():
     cut = np.mean([simulate(rng=s, austerity_grant_index=[1.0, 0.3], **kw)[1]["unmet_need"].iloc[-12:].mean()
                    for s in (1, 2)])
     assert cut > full
+
+
+def test_volunteering_by_employment_status_adds_up_to_the_whole():
+    model = CommonsModel(population=3000, end="2011-06", rng=4)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    statuses = ("full_time", "part_time", "unemployed", "inactive", "retired")
+    shares = np.bincount(model.citizens.status, minlength=5) / model.citizens.n
+    last = frame.iloc[-1]
+    weighted = sum(shares[i] * last[f"volunteering_rate_{s}"] for i, s in enumerate(statuses))
+    assert weighted == pytest.approx(last["volunteering_rate"], rel=1e-9)
+    assert 0 < last["volunteering_rate_retired"] < 1

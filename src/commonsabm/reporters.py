@@ -60,6 +60,9 @@ REPORTERS.update({
 })
 for _status in STATUSES:
     REPORTERS[f"free_hours_{_status}"] = ("hours per month", f"mean free hours of {_status.replace('_', ' ')} residents")
+for _status in STATUSES:
+    REPORTERS[f"volunteering_rate_{_status}"] = (
+        f"share of {_status.replace('_', ' ')} residents", "residents of this status who gave any hours this month")
 REPORTERS.update({
     "sanctions": (PER_100K, "sanctions imposed this month"),
     "sanction_rate": ("share per month", "sanctions this month over conditional claimants"),
@@ -248,6 +251,19 @@ class Reporters:
                 return np.where(counts > 0, hours / counts, np.nan)
         return float(self._per_step("free_hours", by_status)[status])
 
+    def volunteering_of(self, status: int) -> float:
+        def by_status():
+            counts = np.bincount(self.citizens.status, minlength=len(STATUSES))
+            active = np.bincount(self.citizens.status, weights=self.citizens.active, minlength=len(STATUSES))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(counts > 0, active / counts, np.nan)
+        return float(self._per_step("volunteering", by_status)[status])
+
+    volunteering_rate_full_time = property(lambda self: self.volunteering_of(0))
+    volunteering_rate_part_time = property(lambda self: self.volunteering_of(1))
+    volunteering_rate_unemployed = property(lambda self: self.volunteering_of(2))
+    volunteering_rate_inactive = property(lambda self: self.volunteering_of(3))
+    volunteering_rate_retired = property(lambda self: self.volunteering_of(4))
     free_hours_full_time = property(lambda self: self.free_hours_of(0))
     free_hours_part_time = property(lambda self: self.free_hours_of(1))
     free_hours_unemployed = property(lambda self: self.free_hours_of(2))
