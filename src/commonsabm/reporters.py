@@ -243,21 +243,20 @@ class Reporters:
     employment_rate = property(lambda self: float(self.citizens.employed.mean()))
     claimant_rate = property(lambda self: float((self.citizens.status == UNEMPLOYED).mean()))
 
-    def free_hours_of(self, status: int) -> float:
+    def _mean_by_status(self, key: str, values: np.ndarray, status: int) -> float:
+        """Mean of a resident array within one employment status (computed once a step)."""
         def by_status():
             counts = np.bincount(self.citizens.status, minlength=len(STATUSES))
-            hours = np.bincount(self.citizens.status, weights=self.citizens.free_hours, minlength=len(STATUSES))
+            totals = np.bincount(self.citizens.status, weights=values, minlength=len(STATUSES))
             with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(counts > 0, hours / counts, np.nan)
-        return float(self._per_step("free_hours", by_status)[status])
+                return np.where(counts > 0, totals / counts, np.nan)
+        return float(self._per_step(key, by_status)[status])
+
+    def free_hours_of(self, status: int) -> float:
+        return self._mean_by_status("free_hours", self.citizens.free_hours, status)
 
     def volunteering_of(self, status: int) -> float:
-        def by_status():
-            counts = np.bincount(self.citizens.status, minlength=len(STATUSES))
-            active = np.bincount(self.citizens.status, weights=self.citizens.active, minlength=len(STATUSES))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(counts > 0, active / counts, np.nan)
-        return float(self._per_step("volunteering", by_status)[status])
+        return self._mean_by_status("volunteering", self.citizens.active, status)
 
     volunteering_rate_full_time = property(lambda self: self.volunteering_of(0))
     volunteering_rate_part_time = property(lambda self: self.volunteering_of(1))
