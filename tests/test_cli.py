@@ -22,9 +22,11 @@ from commonsabm.reporters import REPORTERS
 TINY = ["run.population=2000", "run.end=2011-12"]
 # the scenarios switch their UBI and fund on in 2020; bring them into a two-year run
 EARLY = ["ubi.start=2011-01", "investment_fund.start=2011-01"]
-# scenarios of one simulation; the analyses (calibrate, sensitivity) have tests of their own
+# scenarios of one simulation; the analyses (calibrate, sensitivity) and the sweeps (debate,
+# a multirun: tests/test_verdict.py) have tests of their own
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")
-                     if OmegaConf.load(p).get("mode", "run") == "run")
+                     if OmegaConf.load(p).get("mode", "run") == "run"
+                     and OmegaConf.select(OmegaConf.load(p), "hydra.mode") != "MULTIRUN")
 OUTPUTS = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
            "config.yaml", "overview.png")
 

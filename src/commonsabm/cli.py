@@ -111,6 +111,13 @@ class AggregateSweep(Callback):
                   f"run `python -m commonsabm.sweep {sweep_dir}`", file=sys.stderr)
             return
         report(sweep_dir, results)
+        if config.get("scenario") == "debate":
+            from .verdict import write_verdict
+            try:
+                print(f"verdict: {write_verdict(sweep_dir)}")
+            except Exception as exc:  # noqa: BLE001 - the sweep tables are written; say how to retry
+                print(f"commonsabm: could not write the verdict ({describe(exc)}); "
+                      f"run `python -m commonsabm.verdict {sweep_dir}`", file=sys.stderr)
         if results.states["failed"]:
             raise SystemExit(1)
 

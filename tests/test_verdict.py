@@ -1,0 +1,134 @@
+"""The debate sweep's verdict (issue 5): effect and interval arithmetic, the claims table, and a reduced sweep end to end."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SRC  # noqa: F401 - puts src/ on the path
+
+from commonsabm.verdict import (CLAIMS, FACTORS, INTERACTION_FIGURE, MAIN_FIGURE, VERDICT_FILE, Estimate,
+                                compute, effect, interaction, markdown)
+
+LEVELS = {
+    "ubi": ("none", "modest", "full"),
+    "austerity": ("continued", "reversed"),
+    "procurement": ("prime_biased", "reformed"),
+    "sanctions": ("punitive", "ended"),
+    "investment_fund": ("none", "present"),
+    "place": ("deprived_northern", "affluent_southern"),
+}
+REPLICATES = 30
+UBI_FULL, UBI_MODEST, REVERSED, FUND = 40.0, 15.0, 25.0, 10.0
+UBI_X_REVERSED = 20.0  # the full UBI does 20 more under reversed austerity
+
+
+def synthetic(fund_by_place: bool = False) -> pd.DataFrame:
+    """A full factorial whose true effects are known: orgs = 300 + effects + seed noise + cell noise."""
+    rng = np.random.default_rng(7)
+    seed_noise = rng.normal(0, 30, REPLICATES)  # shared by every cell of a replicate (CRN)
+    rows = []
+    for job, cell in enumerate(itertools.product(*LEVELS.values())):
+        levels = dict(zip(LEVELS, cell))
+        for k in range(REPLICATES):
+            ubi = {"none": 0.0, "modest": UBI_MODEST, "full": UBI_FULL}[levels["ubi"]]
+            reversed_ = levels["austerity"] == "reversed"
+            fund = FUND if levels["investment_fund"] == "present" else 0.0
+            if fund_by_place and levels["place"] == "affluent_southern":
+                fund = -fund  # the fund backfires in the affluent place
+            orgs = (300 + ubi + REVERSED * reversed_ + fund
+                    + (UBI_X_REVERSED if reversed_ and levels["ubi"] == "full" else 0.0)
+                    + seed_noise[k] + rng.normal(0, 2))
+            rows.append({"job": str(job), "replicate": k, "seed": 0, "state": "completed", "error": None,
+                         **levels, "orgs_total_final": orgs, "orgs_total_start": 300.0,
+                         "volunteering_rate_final": 0.2 + rng.normal(0, 0.01)})
+    frame = pd.DataFrame(rows)
+    # a failed job: in the summary, never in the estimates
+    frame.loc[len(frame)] = {"job": "999", "replicate": 0, "seed": 0, "state": "failed", "error": "boom",
+                             **{f: LEVELS[f][0] for f in LEVELS}}
+    return frame
+
+
+def test_main_effect_and_interval_recover_the_true_effect():
+    df = synthetic()
+    df = df[df.state == "completed"]
+    # averaged over austerity: UBI full adds 40 plus half the interaction
+    full = effect(df, "ubi", "full", "none", "orgs_total_final")
+    assert full.n == REPLICATES
+    assert full.mean == pytest.approx(UBI_FULL + UBI_X_REVERSED / 2, abs=1.5)
+    assert full.low < UBI_FULL + UBI_X_REVERSED / 2 < full.high
+    # the shared seed noise (SD 30) cancels in CRN pairs: the interval is narrow
+    assert full.high - full.low < 3
+    within = effect(df, "ubi", "full", "none", "orgs_total_final", {"austerity": "continued"})
+    assert within.mean == pytest.approx(UBI_FULL, abs=1.5)
+    assert effect(df, "austerity", "reversed", "continued", "orgs_total_final").mean == pytest.approx(
+        REVERSED + UBI_X_REVERSED / 3, abs=1.5)  # the interaction in one of three UBI levels
+    null = effect(df, "sanctions", "ended", "punitive", "orgs_total_final")
+    assert null.low < 0 < null.high
+
+
+def test_interaction_is_the_difference_of_differences():
+    df = synthetic()
+    est = interaction(df[df.state == "completed"], "ubi", "full", "none", "austerity", "reversed", "continued",
+                      "orgs_total_final")
+    assert est.mean == pytest.approx(UBI_X_REVERSED, abs=1.5)
+    assert est.low < UBI_X_REVERSED < est.high
+    none = interaction(df[df.state == "completed"], "ubi", "modest", "none", "austerity", "reversed",
+                       "continued", "orgs_total_final")
+    assert none.low < 0 < none.high
+
+
+def test_estimate_is_mean_plus_minus_196_sd_over_root_n():
+    est = Estimate.of(pd.Series([1.0, 2.0, 3.0, 4.0]))
+    half = 1.96 * np.std([1, 2, 3, 4], ddof=1) / 2
+    assert (est.mean, est.low, est.high, est.n) == pytest.approx((2.5, 2.5 - half, 2.5 + half, 4))
+    assert est.status(+1) == "supported" and est.status(-1) == "not supported"
+    assert math.isnan(Estimate.of(pd.Series([1.0])).low)
+
+
+def test_claims_are_judged_in_the_claimed_direction():
+    verdict = compute(synthetic())
+    status = {r.claim.key: r.status for r in verdict.claims}
+    assert set(status) == {c.key for c in CLAIMS} == {"P1", "P2", "P3", "D1", "D2", "D3", "D4", "S1"}
+    assert status["P2"] == "supported"  # fund +10 under continued austerity
+    assert status["D1"] == "supported"  # continued - reversed < 0
+    # UBI does MORE under reversed austerity, i.e. less under austerity: D4's first contrast
+    assert status["D4"] == "supported"
+    assert verdict.failed == 1 and verdict.replicates == REPLICATES
+
+
+def test_a_sign_that_differs_across_places_is_depends_and_names_place():
+    verdict = compute(synthetic(fund_by_place=True))
+    p2 = next(r for r in verdict.claims if r.claim.key == "P2")
+    assert p2.status == "depends"
+    assert p2.depends_on.startswith("place")
+
+
+def test_markdown_has_every_claim_with_an_interval():
+    text = markdown(compute(synthetic()), SRC)
+    for key in ("P1", "P2", "P3", "D1", "D2", "D3", "D4", "S1"):
+        assert re.search(rf"^\| {key} \|", text, re.M)
+    assert "## Main effects" in text and "## Interactions" in text
+
+
+# ---------------------------------------------------------------- a reduced debate sweep through the CLI
+def test_reduced_debate_sweep_writes_a_verdict(tmp_path):
+    from test_sweep import cli
+
+    sweep = tmp_path / "debate"
+    result = cli(["+experiment=debate", "run.population=1000", "run.end=2020-12", "run.replications=2",
+                  "ubi=none,full", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = (sweep / VERDICT_FILE).read_text()
+    assert (sweep / MAIN_FIGURE).stat().st_size > 0 and (sweep / INTERACTION_FIGURE).stat().st_size > 0
+    interval = r"[+-][\d.e+-]+ \[[+-][\d.e+-]+, [+-][\d.e+-]+\]"
+    for key in ("P1", "P2", "P3", "D1", "D2", "D3", "D4", "S1"):
+        row = re.search(rf"^\| {key} \|.*$", text, re.M)
+        assert row, key
+        assert re.search(interval, row.group(0)), row.group(0)
+        assert re.search(r"\*\*(supported|not supported|depends)\*\*", row.group(0)), row.group(0)
+    assert set(FACTORS) <= set(pd.read_parquet(sweep / "sweep_summary.parquet").columns)
