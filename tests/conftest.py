@@ -83,3 +83,14 @@ def conf_dir() -> Path:
 @pytest.fixture(scope="session")
 def src_dir() -> Path:
     return SRC
+
+
+def commonsabm(args: list[str], cwd: Path, timeout: int = 300) -> "subprocess.CompletedProcess":
+    """Run `python -m commonsabm ARGS` as a user would: from a directory, on this checkout."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COMMONSABM_DEBUG", "HYDRA_FULL_ERROR", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(SRC)
+    return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONF, SRC
+from conftest import CONF, SRC, commonsabm
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
@@ -29,14 +27,6 @@ EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")
                      and OmegaConf.select(OmegaConf.load(p), "hydra.mode") != "MULTIRUN")
 OUTPUTS = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
            "config.yaml", "overview.png")
-
-
-def commonsabm(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("COMMONSABM_DEBUG", "HYDRA_FULL_ERROR", "PYTHONPATH")}
-    env["PYTHONPATH"] = str(SRC)
-    return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

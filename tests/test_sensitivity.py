@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SRC
+from conftest import commonsabm
 
 from commonsabm.config import ModelConfig
 from commonsabm.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_parameters, top_parameters,
@@ -27,15 +24,10 @@ TOP = 3
 def sensitivity_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("sensitivity")
     out = work / "out"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("COMMONSABM_DEBUG", "HYDRA_FULL_ERROR", "PYTHONPATH")}
-    env["PYTHONPATH"] = str(SRC)
     args = ["+experiment=sensitivity", "sensitivity.population=1500", "sensitivity.end=2011-12",
             "sensitivity.morris_trajectories=2", "sensitivity.sobol_samples=4", "sensitivity.n_jobs=1",
             f"sensitivity.sobol_top={TOP}", f"hydra.run.dir={out}"]
-    result = subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=work, env=env,
-                            capture_output=True, text=True, timeout=300)
-    return result, out
+    return commonsabm(args, cwd=work), out
 
 
 def test_writes_every_output(sensitivity_run):
