@@ -94,3 +94,12 @@ def commonsabm(args: list[str], cwd: Path, timeout: int = 300) -> "subprocess.Co
     env["PYTHONPATH"] = str(SRC)
     return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def assert_clean_run(result, out: Path, files) -> None:
+    """A command that succeeded without a traceback and wrote every named file, none half-written."""
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in files:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    assert not list(out.glob(".*.part"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONF, SRC, commonsabm
+from conftest import CONF, SRC, assert_clean_run, commonsabm
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
@@ -40,11 +40,7 @@ def ubi_run(tmp_path_factory):
 
 def test_ubi_experiment_exits_zero_and_writes_every_output(ubi_run):
     result, out = ubi_run
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    for name in OUTPUTS:
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*.part"))  # no half-written files left behind
+    assert_clean_run(result, out, OUTPUTS)
     status = json.loads((out / "status.json").read_text())
     assert status["state"] == "completed" and set(status["files"]) == set(OUTPUTS)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import commonsabm
+from conftest import assert_clean_run, commonsabm
 
 from commonsabm.config import ModelConfig
 from commonsabm.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_parameters, top_parameters,
@@ -32,11 +32,7 @@ def sensitivity_run(tmp_path_factory):
 
 def test_writes_every_output(sensitivity_run):
     result, out = sensitivity_run
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    for name in FILES:
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*.part"))
+    assert_clean_run(result, out, FILES)
     assert str(out.resolve()) in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mode"] == "sensitivity" and manifest["population"] == 1500
