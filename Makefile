@@ -1,5 +1,6 @@
 # make run   - make .venv with a Python 3.12+ found on this machine, install, run the ubi experiment
 # make test  - the same set-up, then the test suite
+# make app   - the same set-up, then the interactive explorer on http://127.0.0.1:8765
 .DEFAULT_GOAL := run
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,14 +21,20 @@ $(STAMP): pyproject.toml
 	echo "using $$py ($$($$py --version))"; \
 	rm -rf $(VENV) && "$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[app,test]'
 	@touch $(STAMP)
 
-.PHONY: run test venv clean
+.PHONY: run test app venv clean
 venv: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m commonsabm +experiment=ubi
+
+# The explorer listens on 127.0.0.1 only; APP_HOST=0.0.0.0 shares it on the network, on purpose.
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8765
+app: $(STAMP)
+	$(PY) -m commonsabm.explorer --host $(APP_HOST) --port $(APP_PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -299,15 +299,18 @@ class CommonsModel(Reporters, mesa.Model):
             trading = TRADING[int(rng.integers(2))]
             kind = trading if rng.random() < place.trading_founder_share else "vcs"
             nbhd = int(citizens.nbhd[i])
-            if citizens.cash[i] >= startup:  # own savings
+            if citizens.cash[i] >= startup:
                 org = self.register(kind, nbhd)
+                org.founded_with = "founder's savings"
                 citizens.cash[i] -= startup
                 self.receive_from_citizens(org, startup, "founding_capital")
-            elif self.fund.finances_founding(trading):  # the fund backs trading start-ups
+            elif self.fund.finances_founding(trading):
                 org = self.register(trading, nbhd)
+                org.founded_with = "social investment fund"
                 self.fund.advance(org)
-            elif self.council.startup_grant(startup):  # a council start-up grant
+            elif self.council.startup_grant(startup):
                 org = self.register("vcs", nbhd)
+                org.founded_with = "council start-up grant"
                 org.receive(self.council, startup, "grants")
             else:
                 continue

@@ -36,6 +36,7 @@ class CommonsOrganisation(mesa.Agent):
         self.born = model.month
         self.died: int | None = None
         self.cause: str | None = None
+        self.founded_with = "before the run"  # how a founding during the run raised its start-up money
         self.cash = cash
         self.commons_config = model.config.commons  # read every month, so kept at hand
         self.kind_config = getattr(model.config.commons, kind)
