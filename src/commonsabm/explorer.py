@@ -1,0 +1,51 @@
+"""Serve the interactive explorer (``commonsabm.app``) with Solara: ``python -m commonsabm.explorer``.
+
+It listens on 127.0.0.1 unless a host is given with ``--host``: Solara on its own would
+take the host from the ``HOST`` environment variable, which some machines set to every
+interface, and the page lets anyone who reaches it run the model on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import browser_assets
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def solara_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "solara", "run", "commonsabm.app", "--host", host, "--port", str(port),
+            "--production", "--no-open", "--log-level", "warning"]
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m commonsabm.explorer", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--population", type=int, default=None,
+                        help="adults simulated when the page opens (default: the model's default)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(argv)
+    if args.population is not None:
+        os.environ["COMMONSABM_EXPLORER_POPULATION"] = str(args.population)
+    try:
+        fetched = browser_assets.ensure()
+        if fetched:
+            print("fetched the page's scripts from the npm registry: " + ", ".join(fetched), flush=True)
+    except OSError as error:  # Solara falls back to its CDN, which may be reachable where npm is not
+        print(f"could not fetch the page's scripts from the npm registry ({error}); "
+              "Solara will try cdn.jsdelivr.net", file=sys.stderr, flush=True)
+    print(f"commonsabm explorer: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    command = solara_command(args.host, args.port)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":
+    main()
