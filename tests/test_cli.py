@@ -12,7 +12,6 @@ import pytest
 from conftest import CONF, SRC, assert_clean_run, commonsabm
 from omegaconf import OmegaConf
 
-from commonsabm import CommonsModel
 from commonsabm.calendar import month_index, month_label, months_between
 from commonsabm.organisation import KINDS, SOURCES
 from commonsabm.reporters import REPORTERS
@@ -116,32 +115,6 @@ def test_config_yaml_is_the_resolved_configuration(ubi_run):
 def test_overview_is_a_png(ubi_run):
     _, out = ubi_run
     assert (out / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def keywords_from(config: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(keywords_from(value, f"{prefix}{key}_"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def test_manifest_reproduces_the_run(ubi_run):
-    """BRIEF §4: the written configuration and seed let anyone reproduce the run exactly."""
-    _, out = ubi_run
-    manifest = json.loads((out / "manifest.json").read_text())
-    [seed] = manifest["seeds"]
-    rng = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]))
-    model = CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
-                         rng=rng, **keywords_from(manifest["config"]))
-    model.run()
-    again = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    written = pd.read_parquet(out / "timeseries.parquet")
-    assert (written["replicate"] == 0).all()
-    written = written.drop(columns=["replicate", "month"])
-    pd.testing.assert_frame_equal(written, again[written.columns], check_dtype=False)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

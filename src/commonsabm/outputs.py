@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -113,6 +114,30 @@ def _git_commit() -> str | None:
     return result.stdout.strip() + ("-dirty" if dirty else "")
 
 
+def rerun() -> dict[str, Any]:
+    """How to run this job again: its own overrides, and the command made of them.
+
+    ``command`` in the manifest is what the user typed, which for a sweep holds every job's
+    values (``ubi=none,full``) and the output directory; Hydra's task overrides are this
+    job's alone, without the ``hydra.*`` settings that only say where and how it ran. A
+    folder of configs given with ``--config-dir`` is part of the composition, so it is kept.
+    Outside Hydra (a call from Python) there are none: the manifest's config and seeds are
+    then the record.
+    """
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        hydra_cfg = HydraConfig.get()
+    except (ImportError, ValueError):
+        return {"overrides": None, "rerun": None}
+    options = [f"--config-dir={source.path}" for source in hydra_cfg.runtime.config_sources
+               if source.provider == "command-line"]
+    if hydra_cfg.job.config_name != "config":
+        options.append(f"--config-name={hydra_cfg.job.config_name}")
+    overrides = list(hydra_cfg.overrides.task)
+    return {"overrides": overrides, "rerun": shlex.join(["python", "-m", "commonsabm", *options, *overrides])}
+
+
 def manifest(run: RunConfig, scenario: str, wall: float) -> dict[str, Any]:
     import hydra
     import mesa
@@ -122,6 +147,7 @@ def manifest(run: RunConfig, scenario: str, wall: float) -> dict[str, Any]:
         "scenario": scenario, "seed": run.seed, "population": run.population,
         "start": run.start, "end": run.end,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        **rerun(),
         "python": sys.version.split()[0], "platform": platform.platform(),
         "libraries": {"mesa": mesa.__version__, "numpy": np.__version__, "pandas": pd.__version__,
                       "hydra": hydra.__version__, "pyarrow": pa.__version__},
