@@ -85,14 +85,20 @@ def src_dir() -> Path:
     return SRC
 
 
-def commonsabm(args: list[str], cwd: Path, timeout: int = 300) -> "subprocess.CompletedProcess":
-    """Run `python -m commonsabm ARGS` as a user would: from a directory, on this checkout."""
+def user_env() -> dict[str, str]:
+    """A user's environment for a command on this checkout: no debugging switches left on."""
     import os
-    import subprocess
 
     env = {k: v for k, v in os.environ.items() if k not in ("COMMONSABM_DEBUG", "HYDRA_FULL_ERROR", "PYTHONPATH")}
     env["PYTHONPATH"] = str(SRC)
-    return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=env,
+    return env
+
+
+def commonsabm(args: list[str], cwd: Path, timeout: int = 300) -> "subprocess.CompletedProcess":
+    """Run `python -m commonsabm ARGS` as a user would: from a directory, on this checkout."""
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=cwd, env=user_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 

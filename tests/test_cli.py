@@ -145,6 +145,10 @@ BAD = {
     "ubi_after_end": (["ubi.level=100", "ubi.start=2040-01"], ["ubi.start", "2040-01", "run.end"]),
     "bad_month": (["ubi.start=2020-13"], ["ubi.start", "YYYY-MM"]),
     "misspelt_run_key": (["run.populaton=5"], ["run.populaton", "population"]),
+    # Hydra's + adds keys even to typed sections: a misspelt added key must not run the default
+    "added_misspelt_key": (["+ubi.levle=300"], ["ubi.levle", "level"]),
+    "added_target": (["+ubi._target_=os.system"], ["ubi._target_", "level"]),
+    "added_nested_key": (["+commons.coop.bar=2"], ["commons.coop.bar", "overheads"]),
 }
 
 

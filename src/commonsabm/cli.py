@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from .config import SECTIONS, ConfigError, ModelConfig, RunConfig, p
 from .calibration import CalibrationConfig
+from .jobs import Stopped
 from .sensitivity import SensitivityConfig
 from .validation import allowed, check, check_values, conf_dir
 
@@ -63,8 +65,29 @@ def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
     return model, app.run
 
 
+def reject_unknown_keys(node: DictConfig, prefix: str = "") -> None:
+    """Every key must be a field of the schema.
+
+    Hydra's ``+key=value`` adds a key even to a typed section, and OmegaConf then keeps it
+    silently: a misspelt ``+ubi.levle=300`` would run the default, and ``+ubi._target_=...``
+    would sit in the saved config as if it meant something.
+    """
+    names = _schema_fields(prefix)
+    if names is None:
+        return
+    for key in node.keys():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if key not in names:
+            where = f"in '{prefix}'" if prefix else "at the top level"
+            raise ConfigError(f"unknown key '{dotted}'; allowed keys {where}: {', '.join(names)}")
+        child = node._get_node(key)
+        if isinstance(child, DictConfig):
+            reject_unknown_keys(child, dotted)
+
+
 def check_app(cfg: DictConfig) -> AppConfig:
     """Check everything a job reads: the model, the run, the mode and its section."""
+    reject_unknown_keys(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
     app: AppConfig = OmegaConf.to_object(cfg)
     check(*split(cfg))
     check_values(app, "", skip=SECTIONS + ("run",))
@@ -235,8 +258,12 @@ def main() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        print("commonsabm: interrupted", file=sys.stderr)
+        print("commonsabm: interrupted; finished jobs are kept: run the same command to resume", file=sys.stderr)
         sys.exit(130)
+    except Stopped:
+        print("commonsabm: stopped by SIGTERM; finished jobs are kept: run the same command to resume",
+              file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
     except Exception as exc:  # noqa: BLE001 - every failure becomes one clear line
         if debug:
             raise

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -25,12 +26,21 @@ from typing import Any, Callable, Sequence
 
 STATUS_FILE = "status.json"
 STATES = ("running", "completed", "failed")
+PARTIAL = ".part"  # the suffix of a file being written; never a name the outputs use
+
+
+class Stopped(BaseException):
+    """The job was told to stop (SIGTERM: a scheduler's time limit, ``kill``, ``scancel``).
+
+    A BaseException, like KeyboardInterrupt, so that a sweep does not record it as one
+    job's failure and go on to the next job.
+    """
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary name beside the target, then rename: a file either is whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -60,6 +70,14 @@ def write_status(out: Path, state: str, **fields: Any) -> dict[str, Any]:
     return status
 
 
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def config_digest(resolved: str) -> str:
     """What identifies a job's configuration: the SHA-256 of its resolved YAML."""
     return hashlib.sha256(resolved.encode()).hexdigest()
@@ -70,14 +88,51 @@ def one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def damaged_files(out: Path, status: dict[str, Any]) -> list[str]:
+    """Files a completed job wrote that are gone or differ from what it wrote (truncated, corrupt, edited)."""
+    checksums = status.get("checksums", {})
+    damaged = []
+    for name in status.get("files", ()):
+        path = Path(out) / name
+        if not path.is_file() or (name in checksums and file_digest(path) != checksums[name]):
+            damaged.append(name)
+    return damaged
+
+
 def is_complete(out: Path, files: Sequence[str], resolved: str | None = None) -> bool:
-    """True if the job finished, every file it wrote is still there, and (if given) its config is the same."""
+    """True if the job finished, every file it wrote is still there and intact, and (if given) its config is the same."""
     status = read_status(out)
     if not status or status["state"] != "completed":
         return False
-    if any(not (Path(out) / name).is_file() for name in (*files, *status.get("files", ()))):
+    if any(not (Path(out) / name).is_file() for name in files) or damaged_files(out, status):
         return False
     return resolved is None or status.get("config_sha256") == config_digest(resolved)
+
+
+def remove_partial_files(out: Path) -> None:
+    """Files a killed job was part-way through writing: never outputs, so safe to delete."""
+    for leftover in Path(out).glob(f".*{PARTIAL}"):
+        leftover.unlink(missing_ok=True)
+
+
+class _StopOnSigterm:
+    """While a job runs, SIGTERM raises Stopped, so the job can record that it did not finish."""
+
+    def __enter__(self):
+        self.previous = None
+        try:
+            self.previous = signal.signal(signal.SIGTERM, self._stop)
+        except ValueError:  # not the main thread: the launcher's own handling applies
+            pass
+        return self
+
+    @staticmethod
+    def _stop(signum, frame):
+        raise Stopped("stopped by SIGTERM")
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
 
 
 def in_multirun() -> bool:
@@ -119,9 +174,17 @@ def tracked(out: Path, files: Sequence[str], resolved: str, work: Callable[[], A
               "running it again", file=sys.stderr)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     clock = time.perf_counter()
+    remove_partial_files(out)
     write_status(out, "running", started=started, **_where())
     try:
-        result = work()
+        with _StopOnSigterm():
+            result = work()
+    except (Stopped, KeyboardInterrupt) as exc:
+        # the whole sweep stops, not just this job; the record says a rerun will redo it
+        reason = "stopped by SIGTERM" if isinstance(exc, Stopped) else "interrupted (Ctrl-C)"
+        write_status(out, "failed", error=f"{reason} before it finished", exception=type(exc).__name__,
+                     started=started, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **_where())
+        raise
     except Exception as exc:  # noqa: BLE001 - every failure is recorded, then re-raised or reported
         write_status(out, "failed", error=one_line(exc), exception=type(exc).__name__,
                      traceback="".join(traceback.format_exception(exc)), started=started,
@@ -139,7 +202,8 @@ def tracked(out: Path, files: Sequence[str], resolved: str, work: Callable[[], A
             raise RuntimeError(error)
         print(f"commonsabm: job {label} failed: {error}", file=sys.stderr)
         return None
-    write_status(out, "completed", files=list(files), config_sha256=config_digest(resolved),
+    write_status(out, "completed", files=list(files), checksums={name: file_digest(out / name) for name in files},
+                 config_sha256=config_digest(resolved),
                  started=started, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                  wall_time_seconds=round(time.perf_counter() - clock, 3), **_where())
     return result
