@@ -22,13 +22,10 @@ from conftest import ROOT
 pytest.importorskip("solara", reason="the explorer needs the app extra: pip install -e '.[app]'")
 
 from commonsabm import app  # noqa: E402
-from commonsabm.explorer import DEFAULT_HOST, options, solara_command  # noqa: E402
+from commonsabm.explorer import DEFAULT_HOST, HEADLESS_CHROMIUM, options, solara_command  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# without the background-networking flags Chromium keeps calling Google's hosts, which a closed network refuses
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def small_model(population: int = 2000, **levers) -> app.ExplorerModel:
@@ -194,7 +191,7 @@ def test_the_page_in_chromium_lever_step_charts_and_date(explorer):
     sync_api = pytest.importorskip("playwright.sync_api")
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_CHROMIUM)
         page = browser.new_page(viewport={"width": 1600, "height": 1500})
         page.goto(f"http://127.0.0.1:{explorer}/", timeout=120_000)
         page.get_by_text("Not started: the run begins in January 2010").wait_for(timeout=120_000)

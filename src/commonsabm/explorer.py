@@ -14,6 +14,11 @@ import sys
 from . import browser_assets
 
 DEFAULT_HOST = "127.0.0.1"
+# Driving the page headless (its tests, its benchmark, the README's screenshot) with Debian's
+# Chromium: without the networking flags Chromium keeps calling Google's hosts, which a closed
+# network refuses.
+HEADLESS_CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def solara_command(host: str, port: int) -> list[str]:
