@@ -43,6 +43,7 @@ clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache
 
 .PHONY: bench
-# Speed and scale benchmarks (several minutes; not part of make test)
+# Speed and scale benchmarks, and the explorer's redraw in Chromium (several minutes; not part of make test)
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/explorer.py
