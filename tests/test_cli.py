@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONF, SRC, assert_clean_run, commonsabm
+from conftest import CONF, SRC, assert_clean_run, commonsabm, user_env
 from omegaconf import OmegaConf
 
 from commonsabm.calendar import month_index, month_label, months_between
@@ -215,3 +216,20 @@ def test_bad_sweep_creates_no_sweep_directory(case, tmp_path):
     result, sweep, _ = sweep_with(case, tmp_path)
     assert result.returncode != 0
     assert not sweep.exists(), f"{sweep} was created: {sorted(str(p.relative_to(sweep)) for p in sweep.rglob('*'))}"
+
+
+def test_a_traceback_only_when_asked_for(tmp_path):
+    """A failure at run time is one line; COMMONSABM_DEBUG=1 gives the traceback instead."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    args = [*TINY, f"hydra.run.dir={blocker / 'out'}"]  # cannot be made: a file is in the way
+    plain = commonsabm(args, cwd=tmp_path)
+    assert plain.returncode != 0
+    assert "Traceback" not in plain.stderr
+    assert [line for line in plain.stderr.splitlines() if line.strip()] == [
+        f"commonsabm: error: [Errno 20] Not a directory: '{blocker / 'out'}' (set COMMONSABM_DEBUG=1 for details)"]
+    env = {**user_env(), "COMMONSABM_DEBUG": "1"}
+    debug = subprocess.run([sys.executable, "-m", "commonsabm", *args], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert debug.returncode != 0
+    assert "Traceback" in debug.stderr and "NotADirectoryError" in debug.stderr
