@@ -88,6 +88,11 @@ def test_wrong_type_is_rejected(key, value):
     ("sanctions_commitment_hours", 81.0),
     ("run_population", 10),
     ("austerity_grant_index", [1.0, -0.2, 0.5]),
+    ("council_care_share_2010", 1.0),
+    ("commons_staff_wage", 0.0),
+    ("council_staff_wage", 50.0),
+    ("primes_local_wage", 0.0),
+    ("primes_underbid", 0.9),
 ])
 def test_out_of_range_is_rejected_with_the_allowed_range(key, value):
     section, name = split_key(key)
@@ -144,6 +149,9 @@ def test_unknown_preset_is_rejected_with_the_presets_that_exist():
     ({"network_min_ties": 12, "network_max_ties": 6}, ("min_ties",)),
     ({"run_start": "2015-01", "run_end": "2014-12"}, ("run.end",)),
     ({"council_contracted_share": 0.995, "council_commissioning_share": 0.01}, ("council",)),
+    ({"place_full_time_share": 0.0, "place_part_time_share": 0.0, "place_unemployed_share": 0.4,
+      "place_inactive_share": 0.3, "place_retired_share": 0.3}, ("place.full_time_share", "place.part_time_share")),
+    ({"place_central_grant": 0.0, "place_council_tax": 0.5}, ("place.central_grant", "place.council_tax")),
 ])
 def test_contradictory_settings_are_rejected(keywords, names):
     with pytest.raises(ConfigError) as err:

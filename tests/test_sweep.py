@@ -24,11 +24,16 @@ from commonsabm.sweep import load_sweep
 TINY = ["run.population=1500", "run.end=2011-06"]
 MONTHS = months_between("2010-01", "2011-06")
 METRICS = [name for name in REPORTERS if name != "date"]
-# A real failure that validation lets through: with no jobseeker benefit the model divides
-# by zero in its first month (Citizens.claim_benefits). If the model learns to run with it,
-# choose another value that makes a job raise inside the model.
-FAILING = "welfare.jobseeker_benefit"
-SWEEP = [f"{FAILING}=280,0,300", "run.replications=2"]  # job 1 fails, jobs 0 and 2 complete
+# A real failure at run time, after validation (which every valid configuration passes and then
+# runs): a directory sits where job 1 must write its first table, so its outputs cannot be written.
+SWEPT = "welfare.jobseeker_benefit"
+SWEEP = [f"{SWEPT}=280,250,300", "run.replications=2"]  # job 1 fails, jobs 0 and 2 complete
+BLOCKED = "timeseries.parquet"
+
+
+def block_outputs(job: Path) -> None:
+    """Put a directory where the job's first table goes, before the job runs."""
+    (job / BLOCKED).mkdir(parents=True)
 
 
 def cli(args: list[str], cwd: Path, module: str = "commonsabm") -> subprocess.CompletedProcess:
@@ -107,6 +112,7 @@ def test_replicates_differ(replicated):
 def laptop(tmp_path_factory):
     work = tmp_path_factory.mktemp("laptop")
     sweep = work / "sweep"
+    block_outputs(sweep / "1")
     args = ["-m", "hydra/launcher=laptop", *TINY, *SWEEP]
     result = cli([*args, f"hydra.sweep.dir={sweep}"], cwd=work)
     return args, result, sweep
@@ -115,7 +121,7 @@ def laptop(tmp_path_factory):
 def test_a_failed_job_does_not_stop_the_others(laptop):
     _, result, sweep = laptop
     assert result.returncode == 1, result.stderr  # the sweep ran, and says a job failed
-    assert "job 1 failed: ZeroDivisionError" in result.stderr
+    assert "job 1 failed: IsADirectoryError" in result.stderr
     assert "Traceback" not in result.stderr
     for job in ("0", "2"):
         for name in OUTPUT_FILES:
@@ -123,9 +129,9 @@ def test_a_failed_job_does_not_stop_the_others(laptop):
         assert status(sweep / job)["state"] == "completed"
         assert sorted(status(sweep / job)["files"]) == sorted(OUTPUT_FILES)
     failed = status(sweep / "1")
-    assert failed["state"] == "failed" and failed["exception"] == "ZeroDivisionError"
-    assert failed["error"] == "float division by zero" and "claim_benefits" in failed["traceback"]
-    assert not (sweep / "1" / "timeseries.parquet").exists()
+    assert failed["state"] == "failed" and failed["exception"] == "IsADirectoryError"
+    assert "Is a directory" in failed["error"] and "atomic_write" in failed["traceback"]
+    assert not (sweep / "1" / "timeseries.parquet").is_file()
     # gathered at the end of the multirun
     assert "3 jobs: 2 completed, 1 failed" in result.stdout
     assert (sweep / "sweep_summary.parquet").is_file() and (sweep / "sweep_monthly.parquet").is_file()
@@ -140,9 +146,10 @@ def test_load_sweep_lists_every_job_and_replicate(laptop):
     assert summary["replicate"].tolist() == [0, 1] * 3
     assert summary["seed"].tolist() == [42] * 6
     assert summary["state"].tolist() == ["completed"] * 2 + ["failed"] * 2 + ["completed"] * 2
-    assert summary[FAILING].tolist() == [280, 280, 0, 0, 300, 300]  # the override, as written
+    assert summary[SWEPT].tolist() == [280, 280, 250, 250, 300, 300]  # the override, as written
     assert summary["run.replications"].tolist() == [2] * 6
-    assert summary.loc[summary["job"] == "1", "error"].eq("ZeroDivisionError: float division by zero").all()
+    errors = summary.loc[summary["job"] == "1", "error"]
+    assert errors.str.startswith("IsADirectoryError: [Errno 21] Is a directory").all()
     assert summary.loc[summary["job"] != "1", "error"].isna().all()
     metrics = [f"{m}_{end}" for m in METRICS for end in ("start", "final")]
     assert set(metrics) <= set(summary.columns)
@@ -177,7 +184,7 @@ def test_running_the_sweep_again_runs_only_what_is_not_complete(laptop, tmp_path
     shutil.rmtree(sweep / "2")  # a job that never ran (say, its cluster job was cancelled)
     before = load_sweep(sweep).summary.drop_duplicates("job").set_index("job")
     assert before["state"].to_dict() == {"0": "completed", "1": "failed", "2": "missing"}
-    assert before.loc["2", FAILING] == 300  # known from the sweep's plan (multirun.yaml)
+    assert before.loc["2", SWEPT] == 300  # known from the sweep's plan (multirun.yaml)
     kept, failed_at = stamps(sweep / "0"), status(sweep / "1")["started"]
     result = cli([*args, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 1, result.stderr  # job 1 still fails
@@ -194,34 +201,64 @@ def test_a_corrupt_or_lost_file_is_a_failed_row_not_a_crash(laptop, tmp_path):
     _, _, original = laptop
     sweep = tmp_path / "sweep"
     shutil.copytree(original, sweep)
-    for name in ("sweep_summary.parquet", "sweep_monthly.parquet"):
-        (sweep / name).unlink()
     data = (sweep / "0" / "timeseries.parquet").read_bytes()
     (sweep / "0" / "timeseries.parquet").write_bytes(data[: len(data) // 2])  # truncated
     summary = load_sweep(sweep).summary
     job0 = summary[summary["job"] == "0"]
     assert job0["state"].eq("failed").all() and len(job0) == 2
-    assert job0["error"].str.startswith("cannot read timeseries.parquet: ").all()
+    assert job0["error"].str.startswith("completed, but timeseries.parquet changed since it was written").all()
     assert summary.loc[summary["job"] == "2", "state"].eq("completed").all()  # the others are kept
     (sweep / "2" / "organisations.parquet").unlink()
     summary = load_sweep(sweep).summary
     assert summary.loc[summary["job"] == "2", "error"].str.contains("completed, but organisations.parquet is missing").all()
-    # the command: writes the tables, prints the counts, exits 1 because jobs failed
+
+
+def test_a_job_without_checksums_whose_table_is_unreadable_is_a_failed_row(laptop, tmp_path):
+    """Jobs finished before status.json kept checksums: a table that cannot be read still fails its row."""
+    _, _, original = laptop
+    sweep = tmp_path / "sweep"
+    shutil.copytree(original, sweep)
+    record = status(sweep / "2")
+    del record["checksums"]
+    (sweep / "2" / "status.json").write_text(json.dumps(record))
+    (sweep / "2" / "timeseries.parquet").write_bytes(b"PAR1 not a parquet file PAR1")
+    summary = load_sweep(sweep).summary
+    job2 = summary[summary["job"] == "2"]
+    assert job2["state"].eq("failed").all()
+    assert job2["error"].str.startswith("cannot read timeseries.parquet: ").all()
+
+
+def test_the_sweep_command_refuses_damaged_results_and_writes_nothing(laptop, tmp_path):
+    _, _, original = laptop
+    sweep = tmp_path / "sweep"
+    shutil.copytree(original, sweep)
+    tables = {name: (sweep / name).read_bytes() for name in ("sweep_summary.parquet", "sweep_monthly.parquet")}
+    data = (sweep / "0" / "timeseries.parquet").read_bytes()
+    (sweep / "0" / "timeseries.parquet").write_bytes(data[: len(data) // 2])
     result = cli([str(sweep)], cwd=tmp_path, module="commonsabm.sweep")
-    assert result.returncode == 1, result.stderr
-    assert "3 jobs: 0 completed, 3 failed" in result.stdout
-    assert "job 0 failed: cannot read timeseries.parquet" in result.stdout
-    assert pd.read_parquet(sweep / "sweep_summary.parquet")["state"].eq("failed").all()
-    assert len(pd.read_parquet(sweep / "sweep_monthly.parquet")) == 0
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("commonsabm.sweep: error: results of completed jobs are damaged or missing (job 0: ")
+    assert "nothing was written" in lines[0] and f"hydra.sweep.dir={sweep}" in lines[0]
+    assert "job 1" not in lines[0], "a job that failed when it ran is not damaged results"
+    for name, before in tables.items():
+        assert (sweep / name).read_bytes() == before, f"{name} was overwritten"
+    # the remedy the message gives: the same sweep again redoes job 0 alone
+    args, _, _ = laptop
+    rerun = cli([*args, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert "job 0 already complete" not in rerun.stderr and "job 2 already complete" in rerun.stderr
+    assert load_sweep(sweep).summary.query("job == '0'")["state"].eq("completed").all()
 
 
 def test_a_failed_single_run_exits_non_zero_and_says_why(tmp_path):
     out = tmp_path / "out"
-    result = cli([*TINY, f"{FAILING}=0", f"hydra.run.dir={out}"], cwd=tmp_path)
+    block_outputs(out)
+    result = cli([*TINY, f"hydra.run.dir={out}"], cwd=tmp_path)
     assert result.returncode != 0
-    assert "commonsabm: error: float division by zero" in result.stderr
-    assert status(out)["state"] == "failed" and status(out)["exception"] == "ZeroDivisionError"
-    assert not (out / "timeseries.parquet").exists()
+    assert "commonsabm: error: [Errno 21] Is a directory" in result.stderr
+    assert status(out)["state"] == "failed" and status(out)["exception"] == "IsADirectoryError"
+    assert not (out / "timeseries.parquet").is_file()
 
 
 # ---------------------------------------------------------------- submitit, locally

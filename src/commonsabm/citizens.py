@@ -141,7 +141,9 @@ class Citizens:
         cfg = self.model.config
         hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
-            relative = min(ubi_level / cfg.welfare.jobseeker_benefit, 3.0)
+            benefit = cfg.welfare.jobseeker_benefit
+            # set against the benefit it stands in for; where there is none, it is as large as the cap
+            relative = min(ubi_level / benefit, 3.0) if benefit > 0 else 3.0
             hours = hours * max(0.0, 1.0 - cfg.behaviour.ubi_hours_response * relative)
         return hours
 
@@ -227,7 +229,9 @@ class Citizens:
         unemployed = self.status == UNEMPLOYED
         replaced = ubi_level if cfg.ubi.unconditional else 0.0
         jobseeker = max(welfare.jobseeker_benefit - replaced, 0.0)
-        self.conditional_share = np.where(unemployed, jobseeker / welfare.jobseeker_benefit, 0.0)
+        # without a jobseeker benefit there is nothing to make conditional, or to sanction
+        conditional = jobseeker / welfare.jobseeker_benefit if welfare.jobseeker_benefit > 0 else 0.0
+        self.conditional_share = np.where(unemployed, conditional, 0.0)
         self.sanction()
         outside = self.model.economy.outside
         # one lookup by status instead of a masked pass per benefit
@@ -269,9 +273,12 @@ class Citizens:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
-        shortfall = np.clip(1.0 - self.income / line, 0.0, 1.0)
-        buffer = np.clip(self.cash / (3 * line), 0.0, 1.0)
-        target = shortfall * (1.0 - 0.5 * buffer)
+        if line > 0:  # clipped before dividing, so that even a line of next to nothing cannot overflow
+            shortfall = 1.0 - np.clip(self.income, 0.0, line) / line
+            buffer = np.clip(self.cash, 0.0, 3 * line) / (3 * line)
+            target = shortfall * (1.0 - 0.5 * buffer)
+        else:  # nobody falls short of a poverty line of nothing
+            target = 0.0
         self.stress += cfg.behaviour.stress_adjustment * (target - self.stress)
 
     @property

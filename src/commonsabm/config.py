@@ -14,6 +14,9 @@ from typing import Any
 from .calendar import parse_month
 
 UK = "data/uk_figures.csv"
+# Least monthly pay of an employee (GBP): a job pays something, and the model sizes every
+# workforce as its wage bill over the wage, so a wage of nothing (or next to it) is meaningless.
+LEAST_WAGE = 100.0
 
 
 class ConfigError(ValueError):
@@ -178,7 +181,9 @@ class CouncilConfig:
                                     "April (councils raise it as far as the cap allows)", unit="per year",
                                     source=f"{UK} council_tax_rise_cap (2-5% nominal; ~0 real "
                                     "after inflation and the 2011-15 freeze)")
-    care_share_2010: float = p(0.453, 0, 1, help="adult social care share of council spending "
+    # at most 0.95: set_budget never lets care take more than 95% of a month's budget, and the
+    # discretionary channels are cut relative to what 2010 left beside care
+    care_share_2010: float = p(0.453, 0, 0.95, help="adult social care share of council spending "
                                "in 2010", unit="share",
                                source=f"{UK} council_social_care_share 2010/11 (45.3%)")
     care_budget_elasticity: float = p(0.34, 0, 3, help="elasticity of care spending to the "
@@ -203,7 +208,7 @@ class CouncilConfig:
                                     "as a share of its annual value", unit="share",
                                     source="assumption (BRIEF §2: failed contracts are costly; seed 003 "
                                     "names the cost of failed outsourcing but gives no figure)")
-    staff_wage: float = p(2000.0, 0, 1e5, help="monthly pay of a council employee",
+    staff_wage: float = p(2000.0, LEAST_WAGE, 1e5, help="monthly pay of a council employee",
                           unit="GBP/month (2010)")
     in_house_wage_share: float = p(0.7, 0, 1, help="share of in-house delivery spent on council "
                                    "staff (the rest on supplies, half of them local)", unit="share")
@@ -252,7 +257,9 @@ class PrimesConfig:
     reserves: float = p(5e7, 0, 1e12, help="reserves of each prime", unit="GBP")
     unit_cost: float = p(0.85, 0.1, 2, help="primes' delivery cost relative to a local "
                          "organisation's (scale economies)", unit="ratio")
-    underbid: float = p(0.03, 0, 0.9, help="how far below cost primes bid", unit="share")
+    # at most 0.75: firms vary by +-25% around it, and beyond 0.8 a bid could be priced at or
+    # below nothing (cost x (1 + margin - underbid))
+    underbid: float = p(0.03, 0, 0.75, help="how far below cost primes bid", unit="share")
     margin: float = p(0.05, 0, 1, help="profit margin primes add to their bids", unit="share")
     failure_base: float = p(0.002, 0, 1, help="monthly chance a prime contract fails at cost "
                             "price", unit="per month")
@@ -261,7 +268,7 @@ class PrimesConfig:
     local_share: float = p(0.36, 0, 1, help="share of a prime's spending that stays local",
                            unit="share", source=f"{UK} lm3_nonlocal_supplier_respend (36%)")
     quality: float = p(0.6, 0, 1, help="quality score of prime bids", unit="0-1")
-    local_wage: float = p(1200.0, 0, 1e5, help="monthly pay of a prime's casualised local worker",
+    local_wage: float = p(1200.0, LEAST_WAGE, 1e5, help="monthly pay of a prime's casualised local worker",
                           unit="GBP/month (2010)")
     local_wage_share: float = p(0.7, 0, 1, help="share of a prime's local spending that is wages "
                                 "(the rest buys from local firms)", unit="share")
@@ -270,7 +277,9 @@ class PrimesConfig:
 @dataclass
 class OrganisationTypeConfig:
     overheads: float = p(1500.0, 0, 1e7, help="fixed monthly costs", unit="GBP/month")
-    capacity: float = p(6000.0, 0, 1e8, help="service value deliverable at founding",
+    # at least GBP 100 a month: an organisation that can deliver nothing is none, and trading
+    # custom is shared out by capacity, which the size spread shrinks further for some
+    capacity: float = p(6000.0, 100, 1e8, help="service value deliverable at founding",
                         unit="GBP/month")
     volunteer_room: int = p(100, 0, 100_000, help="volunteers an organisation can take",
                             unit="people")
@@ -288,7 +297,7 @@ class CommonsConfig:
         overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0))
     vcs: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
         overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0))
-    staff_wage: float = p(1700.0, 0, 1e5, help="monthly wage of a commons employee",
+    staff_wage: float = p(1700.0, LEAST_WAGE, 1e5, help="monthly wage of a commons employee",
                           unit="GBP/month")
     delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
                              "service, before volunteer input", unit="ratio")

@@ -150,6 +150,8 @@ class Council(mesa.Agent):
         if not known:
             return 0.0
         need = np.array([o.overheads for o in known])
+        if need.sum() <= 0:  # groups with no fixed costs to cover still apply: share alike
+            need = np.ones(len(known))
         shares = (1 - keep) * pot * need / need.sum()
         return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
 

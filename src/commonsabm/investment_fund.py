@@ -8,6 +8,7 @@ repayments, and writes off loans when borrowers close or stop paying.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
 def annuity(principal: float, yearly_rate: float, months: int) -> float:
     """Level monthly repayment that clears a loan over its term."""
     r = yearly_rate / 12
-    return principal / months if r == 0 else principal * r / (1 - (1 + r) ** -months)
+    if r == 0:
+        return principal / months
+    # at a rate this small 1 + r rounds away the interest (and to 1, a division by zero)
+    discount = -math.expm1(-months * math.log1p(r)) if r < 1e-6 else 1 - (1 + r) ** -months
+    return principal * r / discount
 
 
 class SocialInvestmentFund(mesa.Agent):

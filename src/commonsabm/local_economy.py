@@ -67,7 +67,9 @@ class LocalEconomy:
         total = float(bill.sum())
         exports = ledger.pay(self.outside, self.local_private, model.config.economy.export_share * total, "exports")
         self.sell(exports)
-        scale = min(1.0, self.local_private.cash / total) if total > 0 else 0.0
+        cash = self.local_private.cash
+        # compared before dividing: over a wage bill of next to nothing the ratio would overflow
+        scale = 1.0 if cash >= total else cash / total if total > 0 else 0.0
         self.wages_paid = citizens.earn_wages(bill * scale, self.local_private)
         citizens.earn_wages(citizens.wage_bill(OUTSIDE_FIRM, hours), self.outside)
 

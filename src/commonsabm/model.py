@@ -249,6 +249,9 @@ class CommonsModel(Reporters, mesa.Model):
         trading = place.commons_spend_share * growth * spending
         groups = [o for o in live if not o.trading]
         donations = place.donation_share * self.fundraising_effort * spending if groups else 0.0
+        if trading + donations > spending:  # custom and giving both rise; together they cannot pass spending
+            cut = spending / (trading + donations)
+            trading, donations = trading * cut, donations * cut
         for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),
                                              (groups, donations, "donations", lambda o: o.members + 1)):
             weights = np.array([weight(o) for o in orgs], dtype=float)

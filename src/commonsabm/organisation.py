@@ -61,6 +61,9 @@ class CommonsOrganisation(mesa.Agent):
         self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
+        # everything booked this month whatever its channel, so that a payment under a channel
+        # revenue does not know (and so drops) shows against revenue by source
+        self.received = 0.0
         self.costs = 0.0
         self.history: deque[tuple[float, float, float]] = deque(maxlen=12)  # (revenue, costs, wages)
         self.paying_its_way = False
@@ -132,12 +135,14 @@ class CommonsOrganisation(mesa.Agent):
 
     def book(self, amount: float, source: str) -> None:
         """Record income by source (founders' own capital is not revenue)."""
+        self.received += amount
         if source in self.revenue:
             self.revenue[source] += amount
             self.revenue_total[source] += amount
 
     def start_month(self) -> None:
         self.revenue = dict.fromkeys(SOURCES, 0.0)
+        self.received = 0.0
         self.costs = 0.0
 
     def pay_costs(self) -> None:

@@ -17,6 +17,7 @@ from .organisation import KINDS, SOURCES
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
+DELIVERY = ("contracts", "subcontracts", "grants", "trading", "donations")  # the commons' income for services
 
 REPORTERS: dict[str, tuple[str, str]] = {"date": ("YYYY-MM", "the simulated month")}
 for _kind in KINDS:
@@ -82,13 +83,22 @@ def _per_100k(model, count: float) -> float:
     return count * 100_000 / model.citizens.n
 
 
+COUNTED_POUNDS = 2_000_000  # the top income gini counts residents per pound up to (16 MB of counts)
+
+
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of incomes rounded to whole pounds, in linear time.
 
     Counting residents per pound (bincount) replaces an O(n log n) sort; rounding moves
-    the coefficient by less than 1e-4 at the model's income levels.
+    the coefficient by less than 1e-4 at the model's income levels. The count takes memory
+    in proportion to the top income, so when someone's month brings millions (a closing
+    organisation's cash shared among few members, say) the incomes are sorted instead.
     """
     pounds = np.rint(np.maximum(values, 0.0)).astype(np.int64)
+    if len(pounds) and pounds.max() > COUNTED_POUNDS:
+        n, total = len(pounds), float(pounds.sum())
+        ranked = np.sort(pounds).astype(float)
+        return float(ranked @ (2.0 * np.arange(n) - (n - 1))) / (n * total)
     counts = np.bincount(pounds)
     n, total = counts.sum(), float(pounds.sum())
     if n == 0 or total <= 0:
@@ -186,10 +196,15 @@ class Reporters:
 
     @property
     def service_delivery(self) -> float:
-        """Local service delivery: council services plus what the commons sells and is given."""
+        """Local service delivery: council services plus what the commons sells and is given.
+
+        It is never less than what the commons were paid for delivery this month: contracts
+        and subcontracts are paid late, so when services collapse, payments for earlier
+        months can exceed what the council spends in this one.
+        """
         spend = self.council.spending
-        return (spend["in_house"] + spend["contracts"] + spend["grants"] + spend["scaling"]
-                + self._commons_revenue("trading", "donations"))
+        return max(spend["in_house"] + spend["contracts"] + spend["grants"] + spend["scaling"]
+                   + self._commons_revenue("trading", "donations"), self._commons_revenue(*DELIVERY))
 
     def _share(self, *sources: str) -> float:
         total = self.service_delivery
@@ -199,8 +214,7 @@ class Reporters:
     commons_share_subcontracts = property(lambda self: self._share("subcontracts"))
     commons_share_grants = property(lambda self: self._share("grants"))
     commons_share_trading = property(lambda self: self._share("trading", "donations"))
-    commons_share_total = property(lambda self: self._share("contracts", "subcontracts", "grants",
-                                                             "trading", "donations"))
+    commons_share_total = property(lambda self: self._share(*DELIVERY))
 
     def _contract_share(self, sector: str) -> float:
         values = [(c.value, c.holder.sector) for c in self.council.contracts]

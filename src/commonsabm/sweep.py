@@ -15,7 +15,8 @@ Hydra skips its end-of-sweep callback when a job raises, so run the command your
 Each job's state comes from its ``status.json`` (see ``jobs.py``): ``completed``,
 ``failed``, ``running`` (started and not finished, or killed), or ``missing`` (the sweep
 planned it, but it has no status: it never started). A job whose files cannot be read is
-``failed`` with the reason; no job is ever dropped.
+``failed`` with the reason; no job is ever dropped. The command refuses (exit 2, nothing
+written) when a job that completed has lost or damaged files: rerun the sweep to redo it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from .jobs import STATUS_FILE, atomic_write, read_status
+from .jobs import STATUS_FILE, atomic_write, damaged_files, read_status
 
 SUMMARY_FILE = "sweep_summary.parquet"
 MONTHLY_FILE = "sweep_monthly.parquet"
@@ -197,8 +198,12 @@ def _load_job(path: Path | None, name: str, planned: list[str] | None,
     metric_rows: list[tuple[int, dict[str, float]]] = []
     if state == "completed":
         lost = list(dict.fromkeys(f for f in (*status.get("files", ()), SERIES) if not (path / f).is_file()))
+        changed = [f for f in damaged_files(path, status) if f not in lost]
         if lost:
             state, error = "failed", f"completed, but {', '.join(lost)} {'is' if len(lost) == 1 else 'are'} missing"
+        elif changed:
+            state, error = "failed", (f"completed, but {', '.join(changed)} changed since it was written "
+                                      "(truncated or corrupt: its SHA-256 differs from status.json)")
         else:
             try:
                 monthly = _read_series(path)
@@ -305,12 +310,20 @@ def report(path: str | os.PathLike, results: SweepResults, file=sys.stdout) -> N
     print(f"tables: {Path(path) / SUMMARY_FILE}, {Path(path) / MONTHLY_FILE}", file=file)
 
 
+def damaged_results(path: str | os.PathLike, results: SweepResults) -> dict[str, str]:
+    """Jobs that completed but whose files are now unreadable, changed or gone: {job: why}."""
+    failed = results.summary[results.summary["state"] == "failed"].drop_duplicates("job")
+    return {row["job"]: row["error"] for _, row in failed.iterrows()
+            if (read_status(Path(path) / row["job"]) or {}).get("state") == "completed"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m commonsabm.sweep DIR``: aggregate; exit 0 only if every job completed."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m commonsabm.sweep", description=(
-        f"Gather a sweep's jobs into {SUMMARY_FILE} and {MONTHLY_FILE}; exit 1 unless every job completed."))
+        f"Gather a sweep's jobs into {SUMMARY_FILE} and {MONTHLY_FILE}; exit 1 unless every job "
+        "completed; exit 2, writing nothing, if a completed job's files are damaged or lost."))
     parser.add_argument("directory", help="the sweep directory (hydra.sweep.dir)")
     args = parser.parse_args(argv)
     try:
@@ -321,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     if results.summary.empty:
         print(f"commonsabm.sweep: error: no jobs in {args.directory} (a sweep directory holds one "
               "subdirectory per job, each with .hydra/ and status.json)", file=sys.stderr)
+        return 2
+    damaged = damaged_results(args.directory, results)
+    if damaged:  # tables gathered now would silently lack finished work
+        listed = "; ".join(f"job {job}: {error}" for job, error in damaged.items())
+        print(f"commonsabm.sweep: error: results of completed jobs are damaged or missing ({listed}); "
+              f"nothing was written: run the sweep again with hydra.sweep.dir={args.directory} to redo "
+              "those jobs, or delete their directories", file=sys.stderr)
         return 2
     write_sweep(args.directory, results)
     report(args.directory, results)

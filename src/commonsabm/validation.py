@@ -15,6 +15,8 @@ from typing import Any, Iterator
 from .calendar import month_index, parse_month
 from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
 
+LEAST_BUDGET = 1.0  # GBP per resident per month of central grant and council tax in 2010
+
 
 def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any, dataclasses.Field]]:
     """Every leaf parameter as (dotted key, value, dataclass field)."""
@@ -96,6 +98,14 @@ def _check_consistency(m: ModelConfig, run: RunConfig) -> None:
               + place.inactive_share + place.retired_share)
     if not _close_to_one(shares):
         raise ConfigError(f"place.*_share (employment shares) sum to {shares:.4f}; allowed: a sum of 1")
+    if place.full_time_share + place.part_time_share <= 0:  # new jobs take their hours from 2010's mix
+        raise ConfigError("place.full_time_share + place.part_time_share is 0, so nobody works in 2010; "
+                          "allowed: a sum above 0")
+    budget = place.central_grant + place.council_tax
+    if budget < LEAST_BUDGET:
+        raise ConfigError(f"place.central_grant + place.council_tax is {budget:g}, but the council's 2010 budget "
+                          "is the base every later budget and cut is measured against; "
+                          f"allowed: a sum of at least {LEAST_BUDGET:g}")
     weights = m.procurement.weight_price + m.procurement.weight_quality + m.procurement.weight_social_value
     if not _close_to_one(weights):
         raise ConfigError(f"procurement.weight_* sum to {weights:.4f}; allowed: a sum of 1")
