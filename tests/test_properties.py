@@ -13,6 +13,7 @@ hypothesis to the simplest that fails) and the month in which it went wrong.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from typing import Any, Callable
@@ -21,6 +22,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, currently_in_test_context, given, note, settings
 from hypothesis import strategies as st
+
+from conftest import ROOT
 
 from commonsabm import CommonsModel
 from commonsabm.calendar import month_index, month_label
@@ -32,6 +35,7 @@ from commonsabm.reporters import REPORTERS, gini
 from commonsabm.validation import presets, walk
 
 EXAMPLES = 300
+ARTIFACTS = ROOT / "test-artifacts"
 TOLERANCE = 1e-9
 FIELDS = {key: f for key, _, f in walk(ModelConfig())}
 GROUPS = tuple(section for section in SECTIONS if presets(section))
@@ -284,6 +288,14 @@ def where_it_starts(keywords: dict[str, Any], key: str) -> str:
 
 
 # ---------------------------------------------------------------- the properties
+def record_figures(tally: Counter) -> None:
+    """The run's figures for docs/reliability.md, kept with the other test artifacts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    figures = {"valid_configurations": tally["valid"], "rejected_as_contradictory": tally["rejected"],
+               "months_checked": tally["months"], "single_parameters_drawn": sum(tally[n] for n in LEVERS)}
+    (ARTIFACTS / "properties.json").write_text(json.dumps(figures, indent=2))
+
+
 def test_every_valid_configuration_keeps_the_invariants_every_month():
     tally: Counter = Counter()
 
@@ -301,6 +313,7 @@ def test_every_valid_configuration_keeps_the_invariants_every_month():
         tally.update(levers)
 
     run()
+    record_figures(tally)
     assert tally["valid"] >= EXAMPLES
     assert tally["rejected"] <= 0.15 * (tally["valid"] + tally["rejected"]), tally["rejected"]
     assert tally["months"] >= 12 * EXAMPLES
