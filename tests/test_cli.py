@@ -150,6 +150,9 @@ BAD = {
     "added_misspelt_key": (["+ubi.levle=300"], ["ubi.levle", "level"]),
     "added_target": (["+ubi._target_=os.system"], ["ubi._target_", "level"]),
     "added_nested_key": (["+commons.coop.bar=2"], ["commons.coop.bar", "overheads"]),
+    # settings of a mode that the schema's ranges cannot express are checked as early
+    "odd_morris_levels": (["+experiment=sensitivity", "sensitivity.morris_levels=3"],
+                          ["sensitivity.morris_levels=3", "even"]),
 }
 
 

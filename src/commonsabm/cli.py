@@ -27,7 +27,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 from .config import SECTIONS, ConfigError, ModelConfig, RunConfig, p
 from .calibration import CalibrationConfig
 from .jobs import Stopped
-from .sensitivity import SensitivityConfig
+from .sensitivity import SensitivityConfig, check_settings as check_sensitivity
 from .validation import allowed, check, check_values, conf_dir
 
 # What a job can do: mode name -> "module:function" taking (app config, output dir,
@@ -91,6 +91,8 @@ def check_app(cfg: DictConfig) -> AppConfig:
     app: AppConfig = OmegaConf.to_object(cfg)
     check(*split(cfg))
     check_values(app, "", skip=SECTIONS + ("run",))
+    if app.mode == "sensitivity":
+        check_sensitivity(app)
     return app
 
 

@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"could not fetch the page's scripts from the npm registry ({error}); "
               "Solara will try cdn.jsdelivr.net", file=sys.stderr, flush=True)
     print(f"commonsabm explorer: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
+    # Solara warns at every page load that a plain-http session cookie falls back to
+    # SameSite=Lax, which is what a page on this machine wants; keep the terminal readable
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:Cookies with samesite=none require https:UserWarning")
     command = solara_command(args.host, args.port)
     os.execv(command[0], command)
 

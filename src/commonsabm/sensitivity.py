@@ -416,6 +416,17 @@ def print_summary(result: dict[str, Any], out: Path) -> None:
 
 
 # ---------------------------------------------------------------- the mode
+def check_settings(app) -> None:
+    """What the schema's ranges cannot say; the command line checks it before creating any output."""
+    cfg: SensitivityConfig = app.sensitivity
+    if cfg.morris_levels % 2:
+        raise ConfigError(f"sensitivity.morris_levels={cfg.morris_levels} is odd; allowed: an even number")
+    if month_index(cfg.end) < month_index(app.run.start):
+        raise ConfigError(f"sensitivity.end={cfg.end} is before run.start={app.run.start}; "
+                          "allowed: an end on or after the start")
+    check_bounds()
+
+
 def run_mode(app, out: Path, resolved: str) -> None:
     """The `sensitivity` mode: Morris screening, then Sobol on the top parameters, with all outputs."""
     from importlib.metadata import version
@@ -424,12 +435,7 @@ def run_mode(app, out: Path, resolved: str) -> None:
     from .outputs import atomic_write, manifest
 
     cfg: SensitivityConfig = app.sensitivity
-    if cfg.morris_levels % 2:
-        raise ConfigError(f"sensitivity.morris_levels={cfg.morris_levels} is odd; allowed: an even number")
-    if month_index(cfg.end) < month_index(app.run.start):
-        raise ConfigError(f"sensitivity.end={cfg.end} is before run.start={app.run.start}; "
-                          "allowed: an end on or after the start")
-    check_bounds()
+    check_settings(app)
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
     run = RunConfig(seed=cfg.seed, population=cfg.population, start=app.run.start, end=cfg.end)
     started = time.perf_counter()
