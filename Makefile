@@ -40,7 +40,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) outputs multirun .pytest_cache
+	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis test-artifacts
 
 .PHONY: bench
 # Speed and scale benchmarks, and the explorer's redraw in Chromium (several minutes; not part of make test)
