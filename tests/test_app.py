@@ -221,3 +221,38 @@ def test_the_page_in_chromium_lever_step_charts_and_date(explorer):
     changed = sum(b != a for b, a in zip(before, after))
     assert changed >= 6, f"only {changed} of 7 charts changed after ten more months"
     assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
+
+
+def npm_tarball(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_an_npm_tarball_becomes_the_cdn_folder_whole(tmp_path):
+    from commonsabm import browser_assets
+
+    target = tmp_path / "@scope" / "widget@1.2.3"
+    target.parent.mkdir()
+    browser_assets.unpack(npm_tarball({"dist/widget.js": b"js", "package.json": b"{}"}), target)
+    assert (target / "dist" / "widget.js").read_bytes() == b"js"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["widget@1.2.3"], "no staging folder left"
+    # a second server unpacking the same package afterwards keeps the first one's files
+    browser_assets.unpack(npm_tarball({"dist/widget.js": b"js"}), target)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["widget@1.2.3"]
+
+
+def test_the_page_needs_solaras_own_scripts_and_altairs_renderer():
+    from commonsabm import browser_assets
+
+    needed = dict(browser_assets.packages_the_page_needs())
+    assert {"requirejs", "vega", "vega-lite", "vega-embed", "@widgetti/vue-grid-layout"} <= set(needed)
+    assert browser_assets.tarball_url("@widgetti/vue-grid-layout", "2.3.13-alpha.2") == (
+        "https://registry.npmjs.org/@widgetti/vue-grid-layout/-/vue-grid-layout-2.3.13-alpha.2.tgz")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import tarfile
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -60,13 +62,20 @@ def newest_release(name: str, major: str, timeout: float) -> str:
 
 def unpack(data: bytes, target: Path) -> None:
     """An npm tarball's ``package/`` folder becomes ``target``, written whole or not at all."""
-    staging = target.with_name(target.name + ".partial")
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-        members = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("package/")]
-        for member in members:
-            member.name = member.name[len("package/"):]
-        archive.extractall(staging, members=members, filter="data")
-    staging.rename(target)
+    # a folder of its own, so that two servers starting at once never mix their files
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            members = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("package/")]
+            for member in members:
+                member.name = member.name[len("package/"):]
+            archive.extractall(staging, members=members, filter="data")
+        staging.rename(target)
+    except OSError:
+        if not target.is_dir():  # another server put the same files there first: nothing is lost
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def ensure(directory: Path | None = None, timeout: float = 60.0) -> list[str]:
