@@ -95,10 +95,12 @@ def organisation_points(model: CommonsModel) -> pd.DataFrame:
 
 
 def describe_run(model: CommonsModel) -> list[str]:
+    """What the run on the page was built with, in words."""
     cfg, run = model.config, model.run_config
     ubi = "none" if cfg.ubi.level <= 0 else (
         f"GBP {cfg.ubi.level:,.0f} a month from {readable_month(month_index(cfg.ubi.start))}, "
         + ("unconditional" if cfg.ubi.unconditional else "on top of conditional benefits"))
+    fund = f"from {readable_month(month_index(cfg.investment_fund.start))}" if cfg.investment_fund.enabled else "none"
     return [f"Place: {model.levers.get('place', '')}",
             f"Population: {run.population:,} adults; seed {model.levers.get('rng')}"
             + (f" ({model.seed_note})" if model.seed_note else ""),
@@ -106,8 +108,7 @@ def describe_run(model: CommonsModel) -> list[str]:
             f"Procurement: {model.levers.get('procurement', '')}",
             f"UBI: {ubi}",
             f"Sanctions: {cfg.sanctions.monthly_rate:.2%} of conditional claimants a month",
-            "Social investment fund: " + (f"from {readable_month(month_index(cfg.investment_fund.start))}" if cfg.investment_fund.enabled
-                                          else "none")]
+            f"Social investment fund: {fund}"]
 
 
 # ---------------------------------------------------------------- page components
@@ -119,10 +120,8 @@ def line_chart(model: CommonsModel, title: str, series: dict[str, str], y_title:
         return solara.Markdown(f"**{title}**: press Step to begin.")
     long = frame[["month", *present]].melt("month", var_name="series", value_name="value")
     long["series"] = long["series"].map(series)
-    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=3))
-    if colours:
-        colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=3),
-                           scale=alt.Scale(domain=[series[c] for c in colours], range=list(colours.values())))
+    palette = {"scale": alt.Scale(domain=[series[c] for c in colours], range=list(colours.values()))} if colours else {}
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=3), **palette)
     chart = (alt.Chart(long, title=title).mark_line()
              .encode(x=alt.X("month:T", title=None),
                      y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format="%" if percent else "~s")),

@@ -100,7 +100,7 @@ def damaged_files(out: Path, status: dict[str, Any]) -> list[str]:
 
 
 def is_complete(out: Path, files: Sequence[str], resolved: str | None = None) -> bool:
-    """True if the job finished, every file it wrote is still there and intact, and (if given) its config is the same."""
+    """True if the job finished, its files are all there and unchanged, and (if given) its config is the same."""
     status = read_status(out)
     if not status or status["state"] != "completed":
         return False
