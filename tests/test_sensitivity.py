@@ -16,7 +16,7 @@ from commonsabm.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_param
 
 PARAMETERS = [u.key for u in UNCERTAIN]
 FILES = ("sensitivity_morris.csv", "sensitivity_sobol.csv", "sensitivity.md", "sensitivity.png",
-         "manifest.json", "config.yaml")
+         "manifest.json", "config.yaml", "status.json")
 TOP = 3
 
 
@@ -27,11 +27,11 @@ def sensitivity_run(tmp_path_factory):
     args = ["+experiment=sensitivity", "sensitivity.population=1500", "sensitivity.end=2011-12",
             "sensitivity.morris_trajectories=2", "sensitivity.sobol_samples=4", "sensitivity.n_jobs=1",
             f"sensitivity.sobol_top={TOP}", f"hydra.run.dir={out}"]
-    return commonsabm(args, cwd=work), out
+    return commonsabm(args, cwd=work), out, args
 
 
 def test_writes_every_output(sensitivity_run):
-    result, out = sensitivity_run
+    result, out, _ = sensitivity_run
     assert_clean_run(result, out, FILES)
     assert str(out.resolve()) in result.stdout
     manifest = json.loads((out / "manifest.json").read_text())
@@ -40,8 +40,19 @@ def test_writes_every_output(sensitivity_run):
     assert manifest["runs"]["sobol"] == 4 * (TOP + 2)  # N x (parameters + 2), no second order
 
 
+def test_a_completed_analysis_is_recorded_and_not_redone(sensitivity_run):
+    _, out, args = sensitivity_run
+    status = json.loads((out / "status.json").read_text())
+    assert status["state"] == "completed" and sorted(status["files"]) == sorted(set(FILES) - {"status.json"})
+    written = {name: (out / name).stat().st_mtime_ns for name in status["files"]}
+    again = commonsabm(args, cwd=out.parent)
+    assert again.returncode == 0, again.stderr
+    assert "already complete" in again.stderr
+    assert {name: (out / name).stat().st_mtime_ns for name in status["files"]} == written
+
+
 def test_morris_table_covers_every_parameter_and_output(sensitivity_run):
-    _, out = sensitivity_run
+    _, out, _ = sensitivity_run
     morris = pd.read_csv(out / "sensitivity_morris.csv")
     assert {"output", "parameter", "mu_star", "mu_star_conf", "sigma"} <= set(morris.columns)
     assert len(morris) == len(OUTPUTS) * len(PARAMETERS)
@@ -53,7 +64,7 @@ def test_morris_table_covers_every_parameter_and_output(sensitivity_run):
 
 
 def test_sobol_takes_the_top_ranked_morris_parameters(sensitivity_run):
-    _, out = sensitivity_run
+    _, out, _ = sensitivity_run
     morris = pd.read_csv(out / "sensitivity_morris.csv")
     sobol = pd.read_csv(out / "sensitivity_sobol.csv")
     assert {"output", "parameter", "S1", "S1_conf", "ST", "ST_conf"} <= set(sobol.columns)

@@ -124,8 +124,8 @@ class AggregateSweep(Callback):
         from .sweep import load_sweep, report, write_sweep
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        if not sweep_dir.is_dir():
-            return
+        if not sweep_dir.is_dir() or config.get("mode", "run") != "run":
+            return  # the analyses write their own tables, not a run's
         try:
             results = load_sweep(sweep_dir)
             if results.states["missing"] == len(results.summary.drop_duplicates("job")):

@@ -427,15 +427,29 @@ def check_settings(app) -> None:
     check_bounds()
 
 
+FILES = ("sensitivity_morris.csv", "sensitivity_sobol.csv", "sensitivity.md", "sensitivity.png",
+         "config.yaml", "manifest.json")
+
+
 def run_mode(app, out: Path, resolved: str) -> None:
-    """The `sensitivity` mode: Morris screening, then Sobol on the top parameters, with all outputs."""
+    """The `sensitivity` mode: Morris screening, then Sobol on the top parameters, with all outputs.
+
+    Recorded in status.json like a run (``jobs.tracked``): an analysis stopped part-way
+    says so, and one that completed is not redone when run again into its directory.
+    """
+    from .jobs import tracked
+
+    check_settings(app)
+    tracked(out, FILES, resolved, lambda: write_analysis(app, out, resolved))
+
+
+def write_analysis(app, out: Path, resolved: str) -> None:
     from importlib.metadata import version
 
     from .config import SECTIONS
     from .outputs import atomic_write, manifest
 
     cfg: SensitivityConfig = app.sensitivity
-    check_settings(app)
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
     run = RunConfig(seed=cfg.seed, population=cfg.population, start=app.run.start, end=cfg.end)
     started = time.perf_counter()
