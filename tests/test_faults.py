@@ -1,6 +1,6 @@
 """Faults: a run killed part-way leaves nothing that looks finished, and a resumed sweep redoes only that job.
 
-Every output is written to a temporary name (``.NAME.XXXX.part``) and renamed when whole;
+Every output is written to a temporary name (``.NAME.<random>.part``) and renamed when whole;
 ``status.json`` says ``completed`` only after every file is in place, with each file's
 SHA-256, so a file damaged later is noticed too.
 """

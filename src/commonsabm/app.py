@@ -56,7 +56,7 @@ def simulated_month(model: CommonsModel) -> str:
 def history(model: CommonsModel) -> pd.DataFrame:
     """The monthly reporters so far, with the month as a date for the charts' axes."""
     # every chart of a redraw reads this, so it is built once per simulated month
-    key = (model.month, len(model.datacollector.model_vars.get("date", ())))
+    key = len(model.datacollector.model_vars.get("date", ()))
     cached = getattr(model, "_explorer_history", None)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -78,8 +78,7 @@ def reject_unknown_keys(node: DictConfig, prefix: str = "") -> None:
     for key in node.keys():
         dotted = f"{prefix}.{key}" if prefix else str(key)
         if key not in names:
-            where = f"in '{prefix}'" if prefix else "at the top level"
-            raise ConfigError(f"unknown key '{dotted}'; allowed keys {where}: {', '.join(names)}")
+            raise ConfigError(unknown_key(dotted))
         child = node._get_node(key)
         if isinstance(child, DictConfig):
             reject_unknown_keys(child, dotted)
@@ -213,6 +212,15 @@ def _leaf_field(dotted: str) -> dataclasses.Field | None:
     return {f.name: f for f in dataclasses.fields(node)}.get(name)
 
 
+def unknown_key(key: str) -> str:
+    """The one line for a key the schema does not have, with the keys allowed beside it."""
+    parent = key.rpartition(".")[0]
+    names = _schema_fields(parent)
+    where = f"in '{parent}'" if parent else "at the top level"
+    allowed_keys = ", ".join(names) if names else "see `python -m commonsabm --cfg job`"
+    return f"unknown key '{key}'; allowed keys {where}: {allowed_keys}"
+
+
 def describe(exc: BaseException) -> str:
     """Turn what Hydra, OmegaConf or the model raised into one line for the user."""
     if isinstance(exc, ConfigError):
@@ -232,12 +240,7 @@ def describe(exc: BaseException) -> str:
         if isinstance(err, ConfigError):
             return str(err)
         if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
-            key = getattr(err, "full_key", None) or re.search(r"Key '([^']+)'", str(err)).group(1)
-            parent = key.rpartition(".")[0]
-            names = _schema_fields(parent)
-            where = f"in '{parent}'" if parent else "at the top level"
-            allowed_keys = ", ".join(names) if names else "see `python -m commonsabm --cfg job`"
-            return f"unknown key '{key}'; allowed keys {where}: {allowed_keys}"
+            return unknown_key(getattr(err, "full_key", None) or re.search(r"Key '([^']+)'", str(err)).group(1))
         if isinstance(err, ValidationError):
             key = getattr(err, "full_key", "") or "?"
             f = _leaf_field(key)
