@@ -85,7 +85,7 @@ while m.running:
     if m.steps == min(12, {months}):
         year_rss = rss_mib()
 done = time.perf_counter()
-from commonsabm.outputs import organisations, timeseries
+from commonsabm.runs.outputs import organisations, timeseries
 end_rss = rss_mib()
 outputs = sum(f.memory_usage(deep=True).sum() for f in (timeseries(m), organisations(m))) / 2**20
 print(json.dumps({{"seconds": done - t0, "build": built - t0, "base_mib": base, "start_mib": start_rss,
@@ -177,7 +177,7 @@ def main() -> None:
         # series (~80 numbers a month), so the heap must stay flat: a leak would show here
         frozen = traced_growth(300_000, behaviour_founding_rate=0.0)
         # what the monthly series itself needs: one boxed float and a list slot per value
-        from commonsabm.reporters import REPORTERS
+        from commonsabm.sim.reporters import REPORTERS
         series_kib = len(REPORTERS) * (MONTHS - 12) * 32 / 1024
         rows.append(("heap growth after the first year, no foundings", f"{frozen['growth_kib'] / 1024:.2f} MiB",
                      f"<= 2 x the series ({2 * series_kib / 1024:.2f} MiB)", frozen["growth_kib"] <= 2 * series_kib))

@@ -21,8 +21,8 @@ from conftest import ROOT
 
 pytest.importorskip("solara", reason="the explorer needs the app extra: pip install -e '.[app]'")
 
-from commonsabm import app  # noqa: E402
-from commonsabm.explorer import DEFAULT_HOST, HEADLESS_CHROMIUM, options, solara_command  # noqa: E402
+from commonsabm.explorer import page as app  # noqa: E402
+from commonsabm.explorer.launcher import DEFAULT_HOST, HEADLESS_CHROMIUM, options, solara_command  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -237,7 +237,7 @@ def npm_tarball(files: dict[str, bytes]) -> bytes:
 
 
 def test_an_npm_tarball_becomes_the_cdn_folder_whole(tmp_path):
-    from commonsabm import browser_assets
+    from commonsabm.explorer import assets as browser_assets
 
     target = tmp_path / "@scope" / "widget@1.2.3"
     target.parent.mkdir()
@@ -250,7 +250,7 @@ def test_an_npm_tarball_becomes_the_cdn_folder_whole(tmp_path):
 
 
 def test_the_page_needs_solaras_own_scripts_and_altairs_renderer():
-    from commonsabm import browser_assets
+    from commonsabm.explorer import assets as browser_assets
 
     needed = dict(browser_assets.packages_the_page_needs())
     assert {"requirejs", "vega", "vega-lite", "vega-embed", "@widgetti/vue-grid-layout"} <= set(needed)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from commonsabm import CommonsModel
-from commonsabm.reporters import REPORTERS
+from commonsabm.sim.reporters import REPORTERS
 
 # ubi_start is needed: a UBI that starts (by default) in 2020 would never be paid in a run
 # that ends in 2011, and the model rejects that contradiction.
@@ -50,7 +50,7 @@ def test_batch_run_every_step():
 
 
 def test_batch_run_rejects_a_bad_parameter():
-    from commonsabm.config import ConfigError
+    from commonsabm.params.schema import ConfigError
 
     with pytest.raises(ConfigError, match="ubi_levle"):
         mesa.batch_run(CommonsModel, parameters={"population": 2000, "end": "2010-06", "ubi_levle": 3},

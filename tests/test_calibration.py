@@ -2,14 +2,14 @@
 
 Each target is a mean over ten seeds at half the default population; the spread over
 seeds is reported with every failure, and nothing here is hard-coded but the published
-bands themselves (commonsabm.calibration.TARGETS).
+bands themselves (commonsabm.analysis.calibration.TARGETS).
 """
 
 import pandas as pd
 import pytest
 
-from commonsabm.calibration import TARGETS, CalibrationConfig, distance, fit_table, measure, runs
-from commonsabm.validation import from_keywords
+from commonsabm.analysis.calibration import TARGETS, CalibrationConfig, distance, fit_table, measure, runs
+from commonsabm.params.checks import from_keywords
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
 from commonsabm.cli import split  # also registers the schema Hydra composes against
-from commonsabm.config import SECTIONS, ConfigError, ModelConfig, RunConfig
-from commonsabm.validation import check, from_keywords, presets, to_keywords, walk
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
+from commonsabm.params.checks import check, from_keywords, presets, to_keywords, walk
 
 
 def field_of(section: str, name: str) -> dataclasses.Field:

@@ -5,8 +5,8 @@ from importlib.resources import files
 import pandas as pd
 import pytest
 
-from commonsabm.config import ModelConfig
-from commonsabm.validation import apply_preset
+from commonsabm.params.schema import ModelConfig
+from commonsabm.params.checks import apply_preset
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from commonsabm.docs import output_table, parameter_table, render
-from commonsabm.reporters import REPORTERS
+from commonsabm.sim.reporters import REPORTERS
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from conftest import user_env
-from commonsabm.jobs import atomic_write, is_complete, read_status, write_status
-from commonsabm.outputs import OUTPUT_FILES
-from commonsabm.sweep import load_sweep
+from commonsabm.runs.jobs import atomic_write, is_complete, read_status, write_status
+from commonsabm.runs.outputs import OUTPUT_FILES
+from commonsabm.runs.sweep import load_sweep
 
 # jobs 0 and 1 take a second; job 2 runs long enough to be killed in the middle
 SWEEP = ["-m", "run.end=2010-06,2010-12,2030-12", "run.population=50000", "run.replications=1"]
@@ -108,7 +108,7 @@ def test_a_write_killed_half_way_leaves_no_file_under_the_real_name(tmp_path):
     script = f"""
 import os, signal
 from pathlib import Path
-from commonsabm.jobs import atomic_write
+from commonsabm.runs.jobs import atomic_write
 def half_then_die(path):
     path.write_bytes(b"PAR1" + b"x" * 1000)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -139,7 +139,7 @@ def test_a_file_damaged_after_completion_makes_the_job_incomplete(tmp_path):
     job.mkdir()
     for name in OUTPUT_FILES:
         (job / name).write_bytes(name.encode() * 100)
-    from commonsabm.jobs import file_digest
+    from commonsabm.runs.jobs import file_digest
 
     write_status(job, "completed", files=list(OUTPUT_FILES),
                  checksums={name: file_digest(job / name) for name in OUTPUT_FILES})

@@ -9,7 +9,7 @@ import pytest
 from conftest import step_through
 
 from commonsabm import CommonsModel
-from commonsabm.ledger import INDEX, LOCAL, SECTORS, Ledger, LedgerError
+from commonsabm.sim.ledger import INDEX, LOCAL, SECTORS, Ledger, LedgerError
 
 TOLERANCE = 1e-9
 

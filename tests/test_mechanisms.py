@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import SEEDS, per_seed, simulate
 
-from commonsabm.calendar import month_index
-from commonsabm.citizens import WEEKS_PER_MONTH
-from commonsabm.config import ModelConfig
+from commonsabm.params.months import month_index
+from commonsabm.sim.citizens import WEEKS_PER_MONTH
+from commonsabm.params.schema import ModelConfig
 
 DEFAULTS = ModelConfig()
 

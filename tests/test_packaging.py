@@ -18,9 +18,9 @@ import pytest
 from conftest import CONF, ROOT
 from omegaconf import OmegaConf
 
-from commonsabm.calendar import months_between
-from commonsabm.organisation import KINDS
-from commonsabm.reporters import REPORTERS
+from commonsabm.params.months import months_between
+from commonsabm.sim.organisation import KINDS
+from commonsabm.sim.reporters import REPORTERS
 
 pytestmark = pytest.mark.slow
 

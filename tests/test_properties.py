@@ -26,13 +26,13 @@ from hypothesis import strategies as st
 from conftest import ROOT
 
 from commonsabm import CommonsModel
-from commonsabm.calendar import month_index, month_label
-from commonsabm.citizens import EMPLOYERS, FULL_TIME, PART_TIME, STATUSES, UNEMPLOYED
-from commonsabm.config import SECTIONS, ConfigError, ModelConfig
-from commonsabm.ledger import SECTORS
-from commonsabm.organisation import SOURCES
-from commonsabm.reporters import REPORTERS, gini
-from commonsabm.validation import presets, walk
+from commonsabm.params.months import month_index, month_label
+from commonsabm.sim.citizens import EMPLOYERS, FULL_TIME, PART_TIME, STATUSES, UNEMPLOYED
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
+from commonsabm.sim.ledger import SECTORS
+from commonsabm.sim.organisation import SOURCES
+from commonsabm.sim.reporters import REPORTERS, gini
+from commonsabm.params.checks import presets, walk
 
 EXAMPLES = 300
 ARTIFACTS = ROOT / "test-artifacts"

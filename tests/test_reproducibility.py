@@ -18,8 +18,8 @@ from conftest import assert_clean_run, commonsabm
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
-from commonsabm.outputs import OUTPUT_FILES, timeseries
-from commonsabm.sweep import load_sweep
+from commonsabm.runs.outputs import OUTPUT_FILES, timeseries
+from commonsabm.runs.sweep import load_sweep
 
 RICH = {"ubi": "modest", "ubi_start": "2011-01", "investment_fund": "present", "investment_fund_start": "2011-01",
         "procurement": "reformed", "commissioning": "scale_what_works", "automation": "rapid",

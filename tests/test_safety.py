@@ -48,7 +48,7 @@ def test_a_target_in_the_model_configuration_is_an_unknown_key(override, tmp_pat
 def test_the_page_levers_are_model_keywords_not_configuration_objects():
     """The explorer builds models from plain values; nothing typed on the page reaches Hydra."""
     pytest.importorskip("solara")
-    from commonsabm import app
+    from commonsabm.explorer import page as app
 
     for name, spec in app.levers().items():
         values = spec.get("values", [spec["value"]])

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import assert_clean_run, commonsabm
 
-from commonsabm.config import ModelConfig
-from commonsabm.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_parameters, top_parameters,
+from commonsabm.params.schema import ModelConfig
+from commonsabm.analysis.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_parameters, top_parameters,
                                     with_values)
 
 PARAMETERS = [u.key for u in UNCERTAIN]

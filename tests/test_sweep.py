@@ -15,11 +15,11 @@ import pytest
 from conftest import SRC
 
 from commonsabm import CommonsModel
-from commonsabm.calendar import months_between
-from commonsabm.config import ModelConfig, RunConfig
-from commonsabm.outputs import OUTPUT_FILES, run_and_write, timeseries
-from commonsabm.reporters import REPORTERS
-from commonsabm.sweep import load_sweep
+from commonsabm.params.months import months_between
+from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.runs.outputs import OUTPUT_FILES, run_and_write, timeseries
+from commonsabm.sim.reporters import REPORTERS
+from commonsabm.runs.sweep import load_sweep
 
 TINY = ["run.population=1500", "run.end=2011-06"]
 MONTHS = months_between("2010-01", "2011-06")
@@ -235,11 +235,11 @@ def test_the_sweep_command_refuses_damaged_results_and_writes_nothing(laptop, tm
     tables = {name: (sweep / name).read_bytes() for name in ("sweep_summary.parquet", "sweep_monthly.parquet")}
     data = (sweep / "0" / "timeseries.parquet").read_bytes()
     (sweep / "0" / "timeseries.parquet").write_bytes(data[: len(data) // 2])
-    result = cli([str(sweep)], cwd=tmp_path, module="commonsabm.sweep")
+    result = cli([str(sweep)], cwd=tmp_path, module="commonsabm.runs.sweep")
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert lines[0].startswith("commonsabm.sweep: error: results of completed jobs are damaged or missing (job 0: ")
+    assert lines[0].startswith("commonsabm.runs.sweep: error: results of completed jobs are damaged or missing (job 0: ")
     assert "nothing was written" in lines[0] and f"hydra.sweep.dir={sweep}" in lines[0]
     assert "job 1" not in lines[0], "a job that failed when it ran is not damaged results"
     for name, before in tables.items():
@@ -282,7 +282,7 @@ def compose_hydra(overrides: list[str]):
     import commonsabm.cli  # noqa: F401 - the schema and the resolver the presets use
     from hydra import compose, initialize_config_dir
 
-    from commonsabm.validation import conf_dir
+    from commonsabm.params.checks import conf_dir
 
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):
         return compose("config", overrides=overrides, return_hydra_config=True)

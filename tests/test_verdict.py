@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import SRC  # noqa: F401 - puts src/ on the path
 
-from commonsabm.verdict import (CLAIMS, FACTORS, INTERACTION_FIGURE, MAIN_FIGURE, VERDICT_FILE, Estimate,
+from commonsabm.analysis.verdict import (CLAIMS, FACTORS, INTERACTION_FIGURE, MAIN_FIGURE, VERDICT_FILE, Estimate,
                                 compute, effect, interaction, markdown)
 
 LEVELS = {

@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0.0.0+unknown"
 
-from .model import CommonsModel  # noqa: E402
+from commonsabm.sim.model import CommonsModel  # noqa: E402
 
 __all__ = ["CommonsModel", "__version__"]

@@ -1,6 +1,6 @@
 """python -m commonsabm: see commonsabm.cli."""
 
-from .cli import main
+from commonsabm.cli import main
 
 if __name__ == "__main__":
     main()

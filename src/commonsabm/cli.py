@@ -24,18 +24,18 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from .config import SECTIONS, ConfigError, ModelConfig, RunConfig, p
-from .calibration import CalibrationConfig
-from .jobs import Stopped
-from .sensitivity import SensitivityConfig, check_settings as check_sensitivity
-from .validation import allowed, check, check_values, conf_dir
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig, p
+from commonsabm.analysis.calibration import CalibrationConfig
+from commonsabm.runs.jobs import Stopped
+from commonsabm.analysis.sensitivity import SensitivityConfig, check_settings as check_sensitivity
+from commonsabm.params.checks import allowed, check, check_values, conf_dir
 
 # What a job can do: mode name -> "module:function" taking (app config, output dir,
 # resolved YAML) and returning the number a Hydra sweeper optimises, if any.
 MODES = {
-    "run": "commonsabm.outputs:run_mode",
-    "sensitivity": "commonsabm.sensitivity:run_mode",
-    "calibration": "commonsabm.calibration:run_mode",
+    "run": "commonsabm.runs.outputs:run_mode",
+    "sensitivity": "commonsabm.analysis.sensitivity:run_mode",
+    "calibration": "commonsabm.analysis.calibration:run_mode",
 }
 
 
@@ -114,13 +114,13 @@ class AggregateSweep(Callback):
     """At the end of a multirun, gather its jobs into sweep_summary.parquet and sweep_monthly.parquet.
 
     A convenience only: Hydra skips this callback when a job raises, so nothing may depend
-    on it (``python -m commonsabm.sweep DIR`` does the same at any time). Jobs of the `run`
+    on it (``python -m commonsabm.runs.sweep DIR`` does the same at any time). Jobs of the `run`
     mode record their failures in status.json and return, so the callback does run; it
     then ends the command with exit status 1 if any job failed.
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from .sweep import load_sweep, report, write_sweep
+        from commonsabm.runs.sweep import load_sweep, report, write_sweep
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         if not sweep_dir.is_dir() or config.get("mode", "run") != "run":
@@ -132,16 +132,16 @@ class AggregateSweep(Callback):
             write_sweep(sweep_dir, results)
         except Exception as exc:  # noqa: BLE001 - the jobs' own files are what count
             print(f"commonsabm: could not gather the sweep ({describe(exc)}); "
-                  f"run `python -m commonsabm.sweep {sweep_dir}`", file=sys.stderr)
+                  f"run `python -m commonsabm.runs.sweep {sweep_dir}`", file=sys.stderr)
             return
         report(sweep_dir, results)
         if config.get("scenario") == "debate":
-            from .verdict import write_verdict
+            from commonsabm.analysis.verdict import write_verdict
             try:
                 print(f"verdict: {write_verdict(sweep_dir)}")
             except Exception as exc:  # noqa: BLE001 - the sweep tables are written; say how to retry
                 print(f"commonsabm: could not write the verdict ({describe(exc)}); "
-                      f"run `python -m commonsabm.verdict {sweep_dir}`", file=sys.stderr)
+                      f"run `python -m commonsabm.analysis.verdict {sweep_dir}`", file=sys.stderr)
         if results.states["failed"]:
             raise SystemExit(1)
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from .citizens import COUNCIL
-from .procurement import Contract, choose_winner, commons_bids, prime_bids
+from commonsabm.sim.citizens import COUNCIL
+from commonsabm.sim.procurement import Contract, choose_winner, commons_bids, prime_bids
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
 CHANNELS = ("in_house", "contracts", "grants", "commissioning", "scaling", "fund")
 REVENUES = ("central_grant", "council_tax", "business_rates", "local_tax")

@@ -3,7 +3,7 @@
 ``write_verdict(sweep_dir)`` reads the sweep with ``load_sweep`` (completed rows only) and
 writes ``verdict.md``, ``verdict_main_effects.png`` and ``verdict_interactions.png`` into
 the sweep directory. ``+experiment=debate`` calls it when the multirun ends
-(``AggregateSweep`` in ``cli.py``); ``python -m commonsabm.verdict DIR`` does the same at
+(``AggregateSweep`` in ``cli.py``); ``python -m commonsabm.analysis.verdict DIR`` does the same at
 any time.
 
 **Method.** Every cell of the factorial runs replicates 0..n-1 seeded by the same child
@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .jobs import atomic_write
-from .sweep import load_sweep
+from commonsabm.runs.jobs import atomic_write
+from commonsabm.runs.sweep import load_sweep
 
 VERDICT_FILE = "verdict.md"
 MAIN_FIGURE = "verdict_main_effects.png"
@@ -484,12 +484,12 @@ def write_verdict(sweep_dir: str | os.PathLike) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or args[0] in ("-h", "--help"):
-        print("usage: python -m commonsabm.verdict SWEEP_DIR", file=sys.stderr)
+        print("usage: python -m commonsabm.analysis.verdict SWEEP_DIR", file=sys.stderr)
         return 2
     try:
         path = write_verdict(args[0])
     except Exception as exc:  # noqa: BLE001 - one line for the user
-        print(f"commonsabm.verdict: error: {exc}", file=sys.stderr)
+        print(f"commonsabm.analysis.verdict: error: {exc}", file=sys.stderr)
         return 1
     print(f"verdict: {path}")
     return 0

@@ -7,7 +7,7 @@ that fails inside a multirun records its failure and returns; the other jobs go 
 again into the same sweep directory (``hydra.sweep.dir=...``), a job whose status is
 ``completed``, whose files are all there and whose configuration is unchanged is skipped.
 
-This module imports nothing heavy, so that ``commonsabm.sweep`` can read sweeps quickly.
+This module imports nothing heavy, so that ``commonsabm.runs.sweep`` can read sweeps quickly.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calendar import decimal_year, month_index
-from .config import ModelConfig
+from commonsabm.params.months import decimal_year, month_index
+from commonsabm.params.schema import ModelConfig
 
 
 class NationalSetting:

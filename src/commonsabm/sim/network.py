@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .config import NetworkConfig
+from commonsabm.params.schema import NetworkConfig
 
 
 def neighbourhoods(n: int, config: NetworkConfig) -> np.ndarray:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .organisation import SOCIAL_VALUE
+from commonsabm.sim.organisation import SOCIAL_VALUE
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
-    from .organisation import CommonsOrganisation
+    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.organisation import CommonsOrganisation
 
 
 def annuity(principal: float, yearly_rate: float, months: int) -> float:

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import parse_month
+from commonsabm.params.months import parse_month
 
 UK = "data/uk_figures.csv"
 # Least monthly pay of an employee (GBP): a job pays something, and the model sizes every

@@ -12,8 +12,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Iterator
 
-from .calendar import month_index, parse_month
-from .config import SECTIONS, ConfigError, ModelConfig, RunConfig
+from commonsabm.params.months import month_index, parse_month
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
 
 LEAST_BUDGET = 1.0  # GBP per resident per month of central grant and council tax in 2010
 
@@ -165,10 +165,10 @@ def _coerce(value: Any, f: dataclasses.Field, key: str) -> Any:
 
 def conf_dir() -> Path:
     """The config tree: inside the installed package, or the checkout's top-level conf/."""
-    packaged = Path(__file__).resolve().parent / "conf"
+    packaged = Path(__file__).resolve().parents[1] / "conf"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "conf"
+    return Path(__file__).resolve().parents[3] / "conf"
 
 
 def presets(section: str) -> list[str]:

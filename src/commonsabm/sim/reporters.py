@@ -11,9 +11,9 @@ from collections import Counter
 
 import numpy as np
 
-from .citizens import STATUSES, UNEMPLOYED
-from .council import CHANNELS, REVENUES
-from .organisation import KINDS, SOURCES
+from commonsabm.sim.citizens import STATUSES, UNEMPLOYED
+from commonsabm.sim.council import CHANNELS, REVENUES
+from commonsabm.sim.organisation import KINDS, SOURCES
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"

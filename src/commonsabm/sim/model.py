@@ -13,19 +13,19 @@ from typing import Any
 import mesa
 import numpy as np
 
-from .calendar import month_index, month_label
-from .citizens import COMMONS, COUNCIL, FULL_TIME, LOCAL_PRIVATE, PART_TIME, PRIMES, Citizens
-from .config import ModelConfig, RunConfig
-from .council import Council
-from .investment_fund import SocialInvestmentFund
-from .ledger import Ledger
-from .local_economy import LocalEconomy
-from .national import NationalSetting
-from .organisation import KINDS, TRADING, CommonsOrganisation
-from .prime import PrimeContractor
-from .procurement import PaymentQueue
-from .reporters import REPORTERS, Reporters
-from .validation import check, from_keywords
+from commonsabm.params.months import month_index, month_label
+from commonsabm.sim.citizens import COMMONS, COUNCIL, FULL_TIME, LOCAL_PRIVATE, PART_TIME, PRIMES, Citizens
+from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.sim.council import Council
+from commonsabm.sim.investment_fund import SocialInvestmentFund
+from commonsabm.sim.ledger import Ledger
+from commonsabm.sim.local_economy import LocalEconomy
+from commonsabm.sim.national import NationalSetting
+from commonsabm.sim.organisation import KINDS, TRADING, CommonsOrganisation
+from commonsabm.sim.prime import PrimeContractor
+from commonsabm.sim.procurement import PaymentQueue
+from commonsabm.sim.reporters import REPORTERS, Reporters
+from commonsabm.params.checks import check, from_keywords
 
 _POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
 

@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .calendar import month_index
-from .config import ConfigError, ModelConfig, RunConfig, p
+from commonsabm.params.months import month_index
+from commonsabm.params.schema import ConfigError, ModelConfig, RunConfig, p
 
 
 @dataclass
@@ -111,7 +111,7 @@ def check_bounds(table: tuple[Uncertain, ...] = UNCERTAIN) -> None:
         if not u.lo < u.hi:
             raise ConfigError(f"sensitivity range of {u.key} is empty: {u.lo} to {u.hi}")
         if (lo is not None and u.lo < lo) or (hi is not None and u.hi > hi):
-            from .validation import allowed
+            from commonsabm.params.checks import allowed
 
             raise ConfigError(f"sensitivity range of {u.key} ({u.lo:g} to {u.hi:g}) leaves the allowed "
                               f"range: {allowed(_field(u.key))}")
@@ -140,7 +140,7 @@ def with_values(model: ModelConfig, values: dict[str, float]) -> ModelConfig:
 # ---------------------------------------------------------------- one evaluation
 def evaluate(model: ModelConfig, run: RunConfig, values: dict[str, float]) -> list[float]:
     """Run the model once with some parameters set; the outputs' means over the final 12 months."""
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
     sim = CommonsModel(population=run.population, start=run.start, end=run.end, rng=run.seed,
                        config=with_values(model, values))
@@ -275,7 +275,7 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 
 
 def bounds_table(model: ModelConfig, table: tuple[Uncertain, ...] = UNCERTAIN) -> pd.DataFrame:
-    from .validation import allowed
+    from commonsabm.params.checks import allowed
 
     return pd.DataFrame([{"parameter": f"`{u.key}`", "configured": configured(model, u.key), "low": u.lo,
                           "high": u.hi, "allowed": allowed(_field(u.key)), "why uncertain": u.reason}
@@ -437,7 +437,7 @@ def run_mode(app, out: Path, resolved: str) -> None:
     Recorded in status.json like a run (``jobs.tracked``): an analysis stopped part-way
     says so, and one that completed is not redone when run again into its directory.
     """
-    from .jobs import tracked
+    from commonsabm.runs.jobs import tracked
 
     check_settings(app)
     tracked(out, FILES, resolved, lambda: write_analysis(app, out, resolved))
@@ -446,8 +446,8 @@ def run_mode(app, out: Path, resolved: str) -> None:
 def write_analysis(app, out: Path, resolved: str) -> None:
     from importlib.metadata import version
 
-    from .config import SECTIONS
-    from .outputs import atomic_write, manifest
+    from commonsabm.params.schema import SECTIONS
+    from commonsabm.runs.outputs import atomic_write, manifest
 
     cfg: SensitivityConfig = app.sensitivity
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})

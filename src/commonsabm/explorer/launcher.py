@@ -1,4 +1,4 @@
-"""Serve the interactive explorer (``commonsabm.app``) with Solara: ``python -m commonsabm.explorer``.
+"""Serve the interactive explorer (``commonsabm.explorer.page``) with Solara: ``python -m commonsabm.explorer``.
 
 It listens on 127.0.0.1 unless a host is given with ``--host``: Solara on its own would
 take the host from the ``HOST`` environment variable, which some machines set to every
@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from . import browser_assets
+from commonsabm.explorer import assets as browser_assets
 
 DEFAULT_HOST = "127.0.0.1"
 # Driving the page headless (its tests, its benchmark, the README's screenshot) with Debian's
@@ -22,7 +22,7 @@ HEADLESS_CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-q
 
 
 def solara_command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "solara", "run", "commonsabm.app", "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "solara", "run", "commonsabm.explorer.page", "--host", host, "--port", str(port),
             "--production", "--no-open", "--log-level", "warning"]
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .config import SECTIONS, ModelConfig, p
+from commonsabm.params.schema import SECTIONS, ModelConfig, p
 
 UK = "data/uk_figures.csv"
 
@@ -128,7 +128,7 @@ class CalibrationConfig:
 
 
 def runs(model: ModelConfig, settings: CalibrationConfig) -> list[pd.DataFrame]:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
     frames = []
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
@@ -149,7 +149,7 @@ def fit_table(fit: pd.DataFrame) -> str:
 
 def run_mode(app, out: Path, resolved: str) -> float:
     """The `calibration` mode: run one candidate over the seeds, write its fit, return its distance."""
-    from .outputs import atomic_write
+    from commonsabm.runs.outputs import atomic_write
 
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
     fit = measure(runs(model, app.calibration))

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .citizens import LOCAL_PRIVATE, OUTSIDE_FIRM
+from commonsabm.sim.citizens import LOCAL_PRIVATE, OUTSIDE_FIRM
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
 
 @dataclass

@@ -23,13 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
-from .calendar import month_index, month_label
-from .config import ModelConfig, RunConfig
-from .jobs import atomic_write, tracked
-from .model import CommonsModel
-from .organisation import KINDS, SOURCES
-from .reporters import REPORTERS
+from commonsabm import __version__
+from commonsabm.params.months import month_index, month_label
+from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.runs.jobs import atomic_write, tracked
+from commonsabm.sim.model import CommonsModel
+from commonsabm.sim.organisation import KINDS, SOURCES
+from commonsabm.sim.reporters import REPORTERS
 
 OUTPUT_FILES = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
                 "config.yaml", "overview.png")
@@ -167,7 +167,7 @@ def run_and_write(model_cfg: ModelConfig, run: RunConfig, out: Path, scenario: s
     Returns what summary.json holds: the master seed, the seed of each replicate and one
     summary per replicate (``replicates``, in replicate order).
     """
-    from .plots import overview
+    from commonsabm.runs.plots import overview
 
     started = time.perf_counter()
     seeds = replicate_seeds(run.seed, run.replications)
@@ -224,7 +224,7 @@ def run_mode(app, out: Path, resolved: str) -> None:
     The job's status.json says whether it is running, completed or failed; a completed job
     is skipped when a sweep is run again into the same directory (see ``jobs.tracked``).
     """
-    from .config import SECTIONS, ModelConfig
+    from commonsabm.params.schema import SECTIONS, ModelConfig
 
     model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
     tracked(out, OUTPUT_FILES, resolved,

@@ -2,12 +2,12 @@
 
 In a notebook::
 
-    from commonsabm.sweep import load_sweep
+    from commonsabm.runs.sweep import load_sweep
     results = load_sweep("multirun/debate/2026-11-22_10-51-33")
     results.summary   # one row per job x replicate: overrides, state, error, X_start, X_final
     results.monthly   # one row per job x replicate x month: every metric of timeseries.parquet
 
-From the shell, ``python -m commonsabm.sweep DIR`` writes ``DIR/sweep_summary.parquet`` and
+From the shell, ``python -m commonsabm.runs.sweep DIR`` writes ``DIR/sweep_summary.parquet`` and
 ``DIR/sweep_monthly.parquet`` and prints how many jobs completed and failed; a multirun
 does the same when it ends (``AggregateSweep`` in ``cli.py``), but nothing depends on that:
 Hydra skips its end-of-sweep callback when a job raises, so run the command yourself then.
@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from .jobs import STATUS_FILE, atomic_write, damaged_files, read_status
+from commonsabm.runs.jobs import STATUS_FILE, atomic_write, damaged_files, read_status
 
 SUMMARY_FILE = "sweep_summary.parquet"
 MONTHLY_FILE = "sweep_monthly.parquet"
@@ -265,7 +265,7 @@ def _summary_frame(rows: list[dict[str, Any]], metrics: list[str]) -> pd.DataFra
 
 def _reporter_metrics() -> list[str]:
     """The metric columns a run writes, for a sweep none of whose jobs could be read."""
-    from .reporters import REPORTERS
+    from commonsabm.sim.reporters import REPORTERS
 
     return [name for name in REPORTERS if name not in INDEX]
 
@@ -318,10 +318,10 @@ def damaged_results(path: str | os.PathLike, results: SweepResults) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m commonsabm.sweep DIR``: aggregate; exit 0 only if every job completed."""
+    """``python -m commonsabm.runs.sweep DIR``: aggregate; exit 0 only if every job completed."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m commonsabm.sweep", description=(
+    parser = argparse.ArgumentParser(prog="python -m commonsabm.runs.sweep", description=(
         f"Gather a sweep's jobs into {SUMMARY_FILE} and {MONTHLY_FILE}; exit 1 unless every job "
         "completed; exit 2, writing nothing, if a completed job's files are damaged or lost."))
     parser.add_argument("directory", help="the sweep directory (hydra.sweep.dir)")
@@ -329,16 +329,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = load_sweep(args.directory)
     except FileNotFoundError as exc:
-        print(f"commonsabm.sweep: error: {exc}", file=sys.stderr)
+        print(f"commonsabm.runs.sweep: error: {exc}", file=sys.stderr)
         return 2
     if results.summary.empty:
-        print(f"commonsabm.sweep: error: no jobs in {args.directory} (a sweep directory holds one "
+        print(f"commonsabm.runs.sweep: error: no jobs in {args.directory} (a sweep directory holds one "
               "subdirectory per job, each with .hydra/ and status.json)", file=sys.stderr)
         return 2
     damaged = damaged_results(args.directory, results)
     if damaged:  # tables gathered now would silently lack finished work
         listed = "; ".join(f"job {job}: {error}" for job, error in damaged.items())
-        print(f"commonsabm.sweep: error: results of completed jobs are damaged or missing ({listed}); "
+        print(f"commonsabm.runs.sweep: error: results of completed jobs are damaged or missing ({listed}); "
               f"nothing was written: run the sweep again with hydra.sweep.dir={args.directory} to redo "
               "those jobs, or delete their directories", file=sys.stderr)
         return 2

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .network import build_ties, in_reach, neighbourhoods
+from commonsabm.sim.network import build_ties, in_reach, neighbourhoods
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
 FULL_TIME, PART_TIME, UNEMPLOYED, INACTIVE, RETIRED = range(5)
 STATUSES = ("full_time", "part_time", "unemployed", "inactive", "retired")

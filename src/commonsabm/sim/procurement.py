@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
-    from .organisation import CommonsOrganisation
+    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.organisation import CommonsOrganisation
 
 
 @dataclass(eq=False)

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
 KINDS = ("coop", "community_business", "vcs")
 TRADING = ("coop", "community_business")

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from .procurement import Contract, Subcontract
+from commonsabm.sim.procurement import Contract, Subcontract
 
 if TYPE_CHECKING:
-    from .model import CommonsModel
+    from commonsabm.sim.model import CommonsModel
 
 
 class PrimeContractor(mesa.Agent):

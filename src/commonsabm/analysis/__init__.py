@@ -1,0 +1,1 @@
+"""Analysis over many runs: calibration, sensitivity, and the debate's verdict."""

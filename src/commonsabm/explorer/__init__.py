@@ -1,0 +1,1 @@
+"""The explorer: the interactive page (``page``) and the command that serves it (``launcher``)."""
