@@ -21,9 +21,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from commonsabm.explorer.launcher import HEADLESS_CHROMIUM
 from commonsabm.explorer.page import readable_month
 from commonsabm.params.months import month_index
-from commonsabm.explorer.launcher import HEADLESS_CHROMIUM
 
 
 def free_port() -> int:

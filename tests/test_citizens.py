@@ -7,8 +7,8 @@ import pytest
 from conftest import simulate, step_through
 
 from commonsabm import CommonsModel
-from commonsabm.sim.citizens import EMPLOYERS, STATUSES, UNEMPLOYED
 from commonsabm.sim.reporters import PER_100K, REPORTERS
+from commonsabm.sim.terms import EMPLOYERS, STATUSES, UNEMPLOYED
 
 VIEW_FIELDS = ("status", "employer", "wage_rate", "motivation", "skills", "cash", "stress", "sanction_left",
                "active", "hours", "free_hours", "income", "org", "nbhd", "ties")

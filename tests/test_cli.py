@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONF, SRC, assert_clean_run, commonsabm, user_env
+from conftest import CONF, assert_clean_run, commonsabm, user_env
 from omegaconf import OmegaConf
 
 from commonsabm.params.months import month_index, month_label, months_between
-from commonsabm.sim.organisation import KINDS, SOURCES
 from commonsabm.sim.reporters import REPORTERS
+from commonsabm.sim.terms import KINDS, SOURCES
 
 TINY = ["run.population=2000", "run.end=2011-12"]
 # the scenarios switch their UBI and fund on in 2020; bring them into a two-year run

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hydra import compose, initialize_config_dir
 from conftest import CONF
+from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
 from commonsabm.cli import split  # also registers the schema Hydra composes against
-from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
 from commonsabm.params.checks import check, from_keywords, presets, to_keywords, walk
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
 
 
 def field_of(section: str, name: str) -> dataclasses.Field:

@@ -5,8 +5,8 @@ from importlib.resources import files
 import pandas as pd
 import pytest
 
-from commonsabm.params.schema import ModelConfig
 from commonsabm.params.checks import apply_preset
+from commonsabm.params.schema import ModelConfig
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import user_env
+
 from commonsabm.runs.jobs import atomic_write, is_complete, read_status, write_status
 from commonsabm.runs.outputs import OUTPUT_FILES
 from commonsabm.runs.sweep import load_sweep

@@ -9,7 +9,8 @@ import pytest
 from conftest import step_through
 
 from commonsabm import CommonsModel
-from commonsabm.sim.ledger import INDEX, LOCAL, SECTORS, Ledger, LedgerError
+from commonsabm.sim.ledger import INDEX, Ledger, LedgerError
+from commonsabm.sim.terms import LOCAL, SECTORS
 
 TOLERANCE = 1e-9
 

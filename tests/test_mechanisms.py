@@ -12,8 +12,8 @@ import pytest
 from conftest import SEEDS, per_seed, simulate
 
 from commonsabm.params.months import month_index
-from commonsabm.sim.citizens import WEEKS_PER_MONTH
 from commonsabm.params.schema import ModelConfig
+from commonsabm.sim.terms import WEEKS_PER_MONTH
 
 DEFAULTS = ModelConfig()
 

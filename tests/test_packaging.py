@@ -19,8 +19,8 @@ from conftest import CONF, ROOT
 from omegaconf import OmegaConf
 
 from commonsabm.params.months import months_between
-from commonsabm.sim.organisation import KINDS
 from commonsabm.sim.reporters import REPORTERS
+from commonsabm.sim.terms import KINDS
 
 pytestmark = pytest.mark.slow
 

@@ -20,19 +20,16 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, assume, currently_in_test_context, given, note, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
-
 from commonsabm import CommonsModel
-from commonsabm.params.months import month_index, month_label
-from commonsabm.sim.citizens import EMPLOYERS, FULL_TIME, PART_TIME, STATUSES, UNEMPLOYED
-from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
-from commonsabm.sim.ledger import SECTORS
-from commonsabm.sim.organisation import SOURCES
-from commonsabm.sim.reporters import REPORTERS, gini
 from commonsabm.params.checks import presets, walk
+from commonsabm.params.months import month_index, month_label
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
+from commonsabm.sim.reporters import REPORTERS, gini
+from commonsabm.sim.terms import EMPLOYERS, FULL_TIME, PART_TIME, SECTORS, SOURCES, STATUSES, UNEMPLOYED
 
 EXAMPLES = 300
 ARTIFACTS = ROOT / "test-artifacts"

@@ -7,8 +7,8 @@ import pytest
 from conftest import SMALL, simulate
 
 from commonsabm import CommonsModel
-from commonsabm.sim.organisation import KINDS
 from commonsabm.sim.reporters import REPORTERS
+from commonsabm.sim.terms import KINDS
 
 RUNS = [{}, {"procurement": "reformed", "behaviour_founding_rate": 0.005},
         {"austerity": "deep", "place": "deprived_northern", "end": "2016-12"}]

@@ -18,8 +18,8 @@ from commonsabm import CommonsModel
 from commonsabm.params.months import months_between
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.outputs import OUTPUT_FILES, run_and_write, timeseries
-from commonsabm.sim.reporters import REPORTERS
 from commonsabm.runs.sweep import load_sweep
+from commonsabm.sim.reporters import REPORTERS
 
 TINY = ["run.population=1500", "run.end=2011-06"]
 MONTHS = months_between("2010-01", "2011-06")
@@ -279,9 +279,9 @@ def test_submitit_local_sweep_end_to_end(tmp_path):
 
 # ---------------------------------------------------------------- the launcher presets
 def compose_hydra(overrides: list[str]):
-    import commonsabm.cli  # noqa: F401 - the schema and the resolver the presets use
     from hydra import compose, initialize_config_dir
 
+    import commonsabm.cli  # noqa: F401 - the schema and the resolver the presets use
     from commonsabm.params.checks import conf_dir
 
     with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3"):

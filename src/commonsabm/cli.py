@@ -24,11 +24,12 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig, p
 from commonsabm.analysis.calibration import CalibrationConfig
-from commonsabm.runs.jobs import Stopped
-from commonsabm.analysis.sensitivity import SensitivityConfig, check_settings as check_sensitivity
+from commonsabm.analysis.sensitivity import SensitivityConfig
+from commonsabm.analysis.sensitivity import check_settings as check_sensitivity
 from commonsabm.params.checks import allowed, check, check_values, conf_dir
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig, p
+from commonsabm.runs.jobs import Stopped
 
 # What a job can do: mode name -> "module:function" taking (app config, output dir,
 # resolved YAML) and returning the number a Hydra sweeper optimises, if any.

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from commonsabm.sim.reporters import REPORTERS
 from commonsabm.params.checks import allowed, from_keywords, primary_config, walk
+from commonsabm.sim.reporters import REPORTERS
 
 
 def _cell(text: object) -> str:

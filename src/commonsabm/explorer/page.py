@@ -22,11 +22,10 @@ import pandas as pd
 import solara
 from mesa.visualization import SolaraViz
 
-from commonsabm.params.months import month_index, month_label
-from commonsabm.sim.council import CHANNELS
-from commonsabm.sim.model import CommonsModel
-from commonsabm.sim.organisation import KINDS
 from commonsabm.params.checks import presets, primary_config
+from commonsabm.params.months import month_index, month_label
+from commonsabm.sim.model import CommonsModel
+from commonsabm.sim.terms import CHANNELS, KINDS
 
 KIND_LABELS = {"coop": "co-operatives", "community_business": "community businesses", "vcs": "voluntary groups"}
 KIND_COLOURS = {"coop": "#1b9e77", "community_business": "#d95f02", "vcs": "#7570b3"}

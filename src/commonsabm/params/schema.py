@@ -11,8 +11,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from commonsabm.params.months import parse_month
-
 UK = "data/uk_figures.csv"
 # Least monthly pay of an employee (GBP): a job pays something, and the model sizes every
 # workforce as its wage bill over the wage, so a wage of nothing (or next to it) is meaningless.

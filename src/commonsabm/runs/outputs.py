@@ -28,8 +28,8 @@ from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.jobs import atomic_write, tracked
 from commonsabm.sim.model import CommonsModel
-from commonsabm.sim.organisation import KINDS, SOURCES
 from commonsabm.sim.reporters import REPORTERS
+from commonsabm.sim.terms import KINDS, SOURCES
 
 OUTPUT_FILES = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
                 "config.yaml", "overview.png")

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from commonsabm.sim.council import CHANNELS  # noqa: E402
+from commonsabm.sim.terms import CHANNELS  # noqa: E402
 
 
 def overview(series: pd.DataFrame, path: Path, title: str = "") -> None:

@@ -13,22 +13,29 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from commonsabm.sim.network import build_ties, in_reach, neighbourhoods
+from commonsabm.sim.terms import (
+    EMPLOYERS,
+    FULL_TIME,
+    INACTIVE,
+    LOCAL_PRIVATE,
+    OUTSIDE_FIRM,
+    PART_TIME,
+    RETIRED,
+    STATUSES,
+    UNEMPLOYED,
+    WEEKS_PER_MONTH,
+)
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
 
-FULL_TIME, PART_TIME, UNEMPLOYED, INACTIVE, RETIRED = range(5)
-STATUSES = ("full_time", "part_time", "unemployed", "inactive", "retired")
-# Who pays a worker: wages from the first two are individual; the last three pay a pool.
-LOCAL_PRIVATE, OUTSIDE_FIRM, COUNCIL, PRIMES, COMMONS = range(5)
-EMPLOYERS = ("local_private", "outside", "council", "primes", "commons")
-WEEKS_PER_MONTH = 52 / 12
 
 
 class Citizens:
     sector = "citizens"
 
-    def __init__(self, model: CommonsModel, n: int):
+    def __init__(self, model: World, n: int):
         self.model = model
         cfg = model.config
         rng = model.rng

@@ -14,20 +14,19 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from commonsabm.sim.citizens import COUNCIL
 from commonsabm.sim.procurement import Contract, choose_winner, commons_bids, prime_bids
+from commonsabm.sim.terms import CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
 
-CHANNELS = ("in_house", "contracts", "grants", "commissioning", "scaling", "fund")
-REVENUES = ("central_grant", "council_tax", "business_rates", "local_tax")
 
 
 class Council(mesa.Agent):
     sector = "council"
 
-    def __init__(self, model: CommonsModel):
+    def __init__(self, model: World):
         super().__init__(model)
         cfg = model.config
         n = model.citizens.n
@@ -74,7 +73,7 @@ class Council(mesa.Agent):
 
     def collect_council_tax(self) -> None:
         tax = float(self.model.citizens.pay_council_tax(self.council_tax_due).sum())
-        self.model.receive_from_citizens(self, tax, "council_tax")
+        self.model.ledger.receive_from_citizens(self, tax, "council_tax")
         self.revenue["council_tax"] = tax
 
     # ------------------------------------------------------------------ budget
@@ -130,7 +129,7 @@ class Council(mesa.Agent):
         wages = share * in_house + channels["commissioning"]
         self.spending["in_house"] = in_house
         self.spending["commissioning"] = channels["commissioning"]
-        model.pay_wage_pool(self, wages, employer=COUNCIL)
+        model.ledger.pay_wages(self, wages, employer=COUNCIL)
         ledger.pay(self, economy.local_private, (1 - share) / 2 * in_house, "supplies")
         ledger.pay(self, economy.outside, (1 - share) / 2 * in_house, "supplies")
         self.spending["grants"] = self.award_grants(channels["grants"])
@@ -208,10 +207,10 @@ class Council(mesa.Agent):
             self.tender(self.contract_budget0 / count, 1 + (i * term) // count)
         # contracts let before 2010 were already running: pay for the months delivered
         # before the run as they fall due, so the first months are not a payment holiday
-        lag = int(round(rules.payment_days / 30.4))
+        lag = months_for(rules.payment_days)
         for contract in self.contracts:
             for months_ago in range(lag):
-                self.model.payments.schedule(self, contract.holder, contract.value, "contracts", months_ago * 30.4)
+                self.model.payments.schedule(self, contract.holder, contract.value, "contracts", months_ago * DAYS_PER_MONTH)
 
     def retender(self) -> None:
         """Re-tender contracts that have reached the end of their term."""

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from commonsabm.sim.organisation import SOCIAL_VALUE
+from commonsabm.sim.terms import SOCIAL_VALUE
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
     from commonsabm.sim.organisation import CommonsOrganisation
 
 
@@ -33,7 +34,7 @@ def annuity(principal: float, yearly_rate: float, months: int) -> float:
 class SocialInvestmentFund(mesa.Agent):
     sector = "fund"
 
-    def __init__(self, model: CommonsModel):
+    def __init__(self, model: World):
         super().__init__(model)
         self.cash = 0.0
         self.opened = False

@@ -14,11 +14,11 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-SECTORS = ("citizens", "commons", "council", "primes", "fund", "local_private", "outside")
-# Local sectors for the multiplier and leakage; primes operate here but are firms from
-# outside the place, so paying them is paying a non-local supplier (as in NEF's LM3).
-LOCAL = ("citizens", "commons", "council", "fund", "local_private")
+from commonsabm.sim.terms import COMMONS, COUNCIL, LOCAL, PRIMES, SECTORS
+
 INDEX = {name: i for i, name in enumerate(SECTORS)}
+# whose wage pool a payer's wages go to, by its sector
+POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
 
 
 class LedgerError(RuntimeError):
@@ -42,6 +42,7 @@ class Ledger:
         self.channels: dict[str, float] = defaultdict(float)
         self.cumulative_channels: dict[str, float] = defaultdict(float)
         self.max_relative_error = self.last_error = 0.0
+        self._wage_pools: dict[int, float] = {}  # wages booked, not yet shared among staff
 
     def record(self, source: str, target: str, amount: float, channel: str) -> None:
         """Book a flow whose balances the caller has already moved (vectorised citizens)."""
@@ -71,6 +72,34 @@ class Ledger:
         payee.cash += amount
         self.record(payer.sector, payee.sector, amount, channel)
         return amount
+
+    def pay_wages(self, payer: Account, amount: float, employer: int | None = None) -> float:
+        """Book an employer's wage bill now; the model shares the pool among its staff later.
+
+        Pooling means one pass over the residents per employer type each month rather
+        than one per organisation. ``employer`` is the residents' employer code
+        (``terms.EMPLOYERS``); by default the payer's sector's.
+        """
+        amount = min(amount, max(payer.cash, 0.0))
+        if amount <= 0:
+            return 0.0
+        employer = POOL_EMPLOYER[payer.sector] if employer is None else employer
+        payer.cash -= amount
+        self.record(payer.sector, "citizens", amount, "wages")
+        self._wage_pools[employer] = self._wage_pools.get(employer, 0.0) + amount
+        return amount
+
+    def take_wage_pools(self) -> dict[int, float]:
+        """The wage bills booked since the last call, by employer code, and empty the pools."""
+        pools, self._wage_pools = self._wage_pools, {}
+        return pools
+
+    def receive_from_citizens(self, payee: Account, amount: float, channel: str) -> None:
+        """Book money residents have already paid out of their cash (the citizen arrays move it)."""
+        payee.cash += amount
+        self.record("citizens", payee.sector, amount, channel)
+        if hasattr(payee, "book"):
+            payee.book(amount, channel)
 
     def begin_month(self) -> None:
         self.opening = self.stocks()

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from commonsabm.sim.citizens import LOCAL_PRIVATE, OUTSIDE_FIRM
+from commonsabm.sim.terms import LOCAL_PRIVATE, OUTSIDE_FIRM
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Account:
 
 
 class LocalEconomy:
-    def __init__(self, model: CommonsModel):
+    def __init__(self, model: World):
         self.model = model
         self.local_private = Account("local_private")
         self.outside = Account("outside")

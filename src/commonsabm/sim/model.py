@@ -13,21 +13,20 @@ from typing import Any
 import mesa
 import numpy as np
 
+from commonsabm.params.checks import check, from_keywords
 from commonsabm.params.months import month_index, month_label
-from commonsabm.sim.citizens import COMMONS, COUNCIL, FULL_TIME, LOCAL_PRIVATE, PART_TIME, PRIMES, Citizens
 from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
 from commonsabm.sim.investment_fund import SocialInvestmentFund
 from commonsabm.sim.ledger import Ledger
 from commonsabm.sim.local_economy import LocalEconomy
 from commonsabm.sim.national import NationalSetting
-from commonsabm.sim.organisation import KINDS, TRADING, CommonsOrganisation
+from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.reporters import REPORTERS, Reporters
-from commonsabm.params.checks import check, from_keywords
-
-_POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
+from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES, TRADING
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -57,7 +56,6 @@ class CommonsModel(Reporters, mesa.Model):
         self.births: Counter = Counter()
         self.deaths: Counter = Counter()
         self.closed_this_month: list[CommonsOrganisation] = []
-        self.wage_pools: dict[int, float] = {}  # wages booked, not yet shared among staff
         self.last_wage_pools: dict[int, float] = {}  # each employer's wage bill last month
         self.found_first_organisations()
         self.council = Council(self)
@@ -126,34 +124,11 @@ class CommonsModel(Reporters, mesa.Model):
             status = PART_TIME if employer == PRIMES else FULL_TIME
             self.citizens.staff(employer, int(round(pool / wage)) if wage > 0 else 0, hire_unemployed, status)
 
-    # ------------------------------------------------------------------ money helpers
-    def pay_wage_pool(self, payer, amount: float, employer: int | None = None) -> float:
-        """Book an employer's wage bill now; ``share_wage_pools`` divides it among its staff.
-
-        Pooling means one pass over the residents per employer type each month rather
-        than one per organisation.
-        """
-        amount = min(amount, max(payer.cash, 0.0))
-        if amount <= 0:
-            return 0.0
-        employer = _POOL_EMPLOYER[payer.sector] if employer is None else employer
-        payer.cash -= amount
-        self.ledger.record(payer.sector, "citizens", amount, "wages")
-        self.wage_pools[employer] = self.wage_pools.get(employer, 0.0) + amount
-        return amount
-
     def share_wage_pools(self) -> None:
-        for employer, amount in self.wage_pools.items():
+        """Divide each employer's booked wage bill among its staff (``Ledger.pay_wages``)."""
+        for employer, amount in self.ledger.take_wage_pools().items():
             self.citizens.earn(employer, None, amount)
             self.last_wage_pools[employer] = self.last_wage_pools.get(employer, 0.0) + amount
-        self.wage_pools = {}
-
-    def receive_from_citizens(self, payee, amount: float, channel: str) -> None:
-        """Book money residents have already paid out of their cash."""
-        payee.cash += amount
-        self.ledger.record("citizens", payee.sector, amount, channel)
-        if hasattr(payee, "book"):
-            payee.book(amount, channel)
 
     def organisation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Register index, neighbourhood and volunteer room of every live organisation."""
@@ -256,12 +231,12 @@ class CommonsModel(Reporters, mesa.Model):
                                              (groups, donations, "donations", lambda o: o.members + 1)):
             weights = np.array([weight(o) for o in orgs], dtype=float)
             for org, w in zip(orgs, weights):
-                self.receive_from_citizens(org, amount * w / weights.sum(), source)
+                self.ledger.receive_from_citizens(org, amount * w / weights.sum(), source)
         rest = spending - trading - donations
         local = place.local_spend_share * rest
-        self.receive_from_citizens(self.economy.local_private, local, "shopping")
+        self.ledger.receive_from_citizens(self.economy.local_private, local, "shopping")
         self.economy.sell(local)
-        self.receive_from_citizens(self.economy.outside, rest - local, "shopping")
+        self.ledger.receive_from_citizens(self.economy.outside, rest - local, "shopping")
 
     def run_organisations(self) -> None:
         for org in list(self.live_organisations):
@@ -306,7 +281,7 @@ class CommonsModel(Reporters, mesa.Model):
                 org = self.register(kind, nbhd)
                 org.founded_with = "founder's savings"
                 citizens.cash[i] -= startup
-                self.receive_from_citizens(org, startup, "founding_capital")
+                self.ledger.receive_from_citizens(org, startup, "founding_capital")
             elif self.fund.finances_founding(trading):
                 org = self.register(trading, nbhd)
                 org.founded_with = "social investment fund"

@@ -13,22 +13,19 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
+
+from commonsabm.sim.terms import SOURCES, TRADING, months_for
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
 
-KINDS = ("coop", "community_business", "vcs")
-TRADING = ("coop", "community_business")
-SOURCES = ("trading", "donations", "grants", "contracts", "subcontracts", "loans")
-# What public and commons lenders weigh as social value, by type (an assumption, see ODD).
-SOCIAL_VALUE = {"coop": 0.5, "community_business": 0.8, "vcs": 1.0}
 
 
 class CommonsOrganisation(mesa.Agent):
     sector = "commons"
 
-    def __init__(self, model: CommonsModel, kind: str, nbhd: int, cash: float = 0.0):
+    def __init__(self, model: World, kind: str, nbhd: int, cash: float = 0.0):
         super().__init__(model)
         self.kind = kind
         self.nbhd = nbhd
@@ -158,7 +155,7 @@ class CommonsOrganisation(mesa.Agent):
         ledger, economy = model.ledger, model.economy
         paid = ledger.pay(self, economy.local_private, supplies * commons.local_share, "supplies")
         paid += ledger.pay(self, economy.outside, supplies * (1 - commons.local_share), "supplies")
-        paid += model.pay_wage_pool(self, wages)
+        paid += model.ledger.pay_wages(self, wages)
         if self.loan_payment > 0:
             repaid = ledger.pay(self, model.fund, self.loan_payment, "loan_repayments")
             model.fund.repaid(self, repaid)
@@ -193,7 +190,7 @@ class CommonsOrganisation(mesa.Agent):
         commons = self.model.config.commons
         rules = self.model.config.procurement
         cost = units * self.unit_cost
-        lag = round(rules.subcontract_payment_days / 30.4)
+        lag = months_for(rules.subcontract_payment_days)
         volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * cost)
         margin = (value + volunteers - cost) / cost if cost > 0 else 0.0
         return self.cash >= cost * lag and margin >= -commons.subcontract_loss_tolerance
@@ -236,7 +233,7 @@ class CommonsOrganisation(mesa.Agent):
         """Close: contracts return to the council and loans default.
 
         Its members are released, and what cash is left is shared among them, by the
-        model for all of the month's closures at once (``CommonsModel.wind_up``).
+        model for all of the month's closures at once (``World.wind_up``).
         """
         self.died = self.model.month
         self.cause = cause

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 import mesa
 
 from commonsabm.sim.procurement import Contract, Subcontract
+from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
 
 
 class PrimeContractor(mesa.Agent):
     sector = "primes"
 
-    def __init__(self, model: CommonsModel):
+    def __init__(self, model: World):
         super().__init__(model)
         cfg = model.config.primes
         self.cash = cfg.reserves
@@ -117,7 +118,7 @@ class PrimeContractor(mesa.Agent):
         cost = own_units * self.unit_cost
         local = cost * self.local_share
         wage_share = self.model.config.primes.local_wage_share
-        self.costs = self.model.pay_wage_pool(self, wage_share * local)
+        self.costs = self.model.ledger.pay_wages(self, wage_share * local)
         self.costs += ledger.pay(self, economy.local_private, (1 - wage_share) * local, "supplies")
         self.costs += ledger.pay(self, economy.outside, cost - local, "supplies")
         self.costs += sum(s.value for s in self.subcontracts)  # owed now, paid late

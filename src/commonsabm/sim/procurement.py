@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from commonsabm.sim.terms import months_for
+from commonsabm.sim.world import World
+
 if TYPE_CHECKING:
-    from commonsabm.sim.model import CommonsModel
+    from commonsabm.sim.model import World
     from commonsabm.sim.organisation import CommonsOrganisation
 
 
@@ -56,12 +59,12 @@ class PaymentQueue:
     Payments wait in one list per due month and are made in the order they were promised.
     """
 
-    def __init__(self, model: CommonsModel):
+    def __init__(self, model: World):
         self.model = model
         self._due: dict[int, list[tuple[Any, Any, float, str]]] = defaultdict(list)
 
     def schedule(self, payer, payee, amount: float, channel: str, days: float) -> None:
-        self._due[self.model.month + int(round(days / 30.4))].append((payer, payee, amount, channel))
+        self._due[self.model.month + months_for(days)].append((payer, payee, amount, channel))
 
     def settle(self) -> None:
         """Make every payment now due; payments to organisations that have closed lapse."""
@@ -83,7 +86,7 @@ class Bid:
     social_value: float
 
 
-def commons_bids(model: CommonsModel, value: float, rng: np.random.Generator) -> list[Bid]:
+def commons_bids(model: World, value: float, rng: np.random.Generator) -> list[Bid]:
     """Bids from commons organisations that know of the tender and meet its conditions."""
     rules = model.config.procurement
     commons = model.config.commons
@@ -104,13 +107,13 @@ def commons_bids(model: CommonsModel, value: float, rng: np.random.Generator) ->
     return bids
 
 
-def _quality(model: CommonsModel, orgs: list) -> float:
+def _quality(model: World, orgs: list) -> float:
     """Quality grows with track record; two years of delivery earns the full commons score."""
     experience = np.mean([min(o.experience / 24, 1.0) for o in orgs])
     return model.config.commons.quality * (0.5 + 0.5 * experience)
 
 
-def prime_bids(model: CommonsModel, value: float) -> list[Bid]:
+def prime_bids(model: World, value: float) -> list[Bid]:
     reserve = model.config.procurement.risk_transfer * 12 * value
     return [Bid([p], p.bid_price, p.quality, p.local_share) for p in model.primes if p.cash >= reserve]
 

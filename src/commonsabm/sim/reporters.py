@@ -11,9 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from commonsabm.sim.citizens import STATUSES, UNEMPLOYED
-from commonsabm.sim.council import CHANNELS, REVENUES
-from commonsabm.sim.organisation import KINDS, SOURCES
+from commonsabm.sim.terms import CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
