@@ -1,4 +1,4 @@
-"""mesa.batch_run drives CommonsModel through its plain keywords (BRIEF §6: sweeps)."""
+"""mesa.batch_run drives CommonsModel through its plain keywords (docs/ODD.md §6.3: sweeps)."""
 
 from __future__ import annotations
 

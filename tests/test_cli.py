@@ -172,7 +172,7 @@ def test_bad_input_fails_with_one_clear_line_and_writes_nothing(case, tmp_path):
     assert not (tmp_path / "outputs").exists()
 
 
-# ---------------------------------------------------------------- multirun (BRIEF §6)
+# ---------------------------------------------------------------- multirun (docs/ODD.md §6.3)
 def test_multirun_runs_each_job_into_its_own_directory(tmp_path):
     sweep = tmp_path / "sweep"
     result = commonsabm(["-m", "run.seed=1,2", "run.population=2000", "run.end=2010-12",
@@ -206,7 +206,7 @@ def sweep_with(case: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, 
 
 @pytest.mark.parametrize("case", sorted(BAD_SWEEPS))
 def test_bad_sweep_fails_with_one_line_before_any_job_runs(case, tmp_path):
-    """BRIEF §6: a typo'd key or an out-of-range value must give a clear error before anything runs."""
+    """docs/ODD.md §6.3: a typo'd key or an out-of-range value must give a clear error before anything runs."""
     result, sweep, lines = sweep_with(case, tmp_path)
     assert result.returncode != 0
     assert len(lines) == 1, result.stderr

@@ -1,4 +1,4 @@
-"""Money is conserved: every pound moves through one ledger, and stocks match flows (BRIEF §3)."""
+"""Money is conserved: every pound moves through one ledger, and stocks match flows (docs/ODD.md §7.17)."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def hand_built_flows() -> tuple[Ledger, dict[str, dict[str, float]]]:
 
 
 def test_primes_are_not_local():
-    """Primes operate in the place but are firms from outside it (BRIEF §2): non-local suppliers."""
+    """Primes operate in the place but are firms from outside it (docs/ODD.md §2): non-local suppliers."""
     assert "primes" not in LOCAL and "outside" not in LOCAL
     assert {"citizens", "commons", "council", "local_private"} <= set(LOCAL)
 

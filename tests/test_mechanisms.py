@@ -268,7 +268,7 @@ def test_local_treasury_raises_local_tax_and_council_revenue():
     assert treasury[revenue].sum(axis=1).iloc[-12:].mean() > retention[revenue].sum(axis=1).iloc[-12:].mean()
 
 
-# ---------------------------------------------------------------- UBI funding (BRIEF §2, national setting)
+# ---------------------------------------------------------------- UBI funding (docs/ODD.md §2, national setting)
 def test_income_tax_funded_ubi_raises_what_the_ubi_costs():
     """ubi.funding=income_tax is 'a flat local tax on earnings that covers its cost': no more, no less."""
     model, _ = simulate(ubi="full", ubi_start="2010-01", ubi_funding="income_tax", end="2011-12")

@@ -1,4 +1,4 @@
-"""The monthly metrics agree with each other and with the model's state (BRIEF §4)."""
+"""The monthly metrics agree with each other and with the model's state (docs/ODD.md §10.1)."""
 
 from __future__ import annotations
 

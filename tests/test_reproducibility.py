@@ -1,4 +1,4 @@
-"""A seed reproduces a run exactly; all randomness comes from model.rng (BRIEF §6).
+"""A seed reproduces a run exactly; all randomness comes from model.rng (docs/ODD.md §6.3).
 
 In Python, through the command line, whichever launcher runs a sweep, and from nothing
 but what a run's manifest.json records.
@@ -164,7 +164,7 @@ def keywords_from(config: dict, prefix: str = "") -> dict:
 
 
 def test_the_manifest_reproduces_every_replicate_in_python(cli_runs):
-    """BRIEF §4, without Hydra or conf/: the recorded configuration and seeds rebuild each replicate exactly."""
+    """docs/ODD.md §10.1, without Hydra or conf/: the recorded configuration and seeds rebuild each replicate exactly."""
     run = cli_runs["first"]
     manifest = read_manifest(run)
     written = pd.read_parquet(run / "timeseries.parquet")

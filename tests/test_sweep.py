@@ -1,4 +1,4 @@
-"""Sweeps (BRIEF §6): replicate seeds inside a job, job status and resume, launchers, and gathering results."""
+"""Sweeps (docs/ODD.md §6.3): replicate seeds inside a job, job status and resume, launchers, and gathering results."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from conftest import SRC
 
 from commonsabm import CommonsModel
 from commonsabm.params.months import months_between
+from commonsabm.params.checks import checked
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.outputs import OUTPUT_FILES, run_and_write, timeseries
 from commonsabm.runs.sweep import load_sweep
@@ -60,7 +61,7 @@ def replicated(tmp_path_factory):
     runs = {}
     for n in (3, 1):
         run = RunConfig(seed=5, population=1500, end="2011-06", replications=n)
-        run_and_write(ModelConfig(), run, work / str(n), scenario="test", resolved="", progress=False)
+        run_and_write(checked(ModelConfig(), run), work / str(n), scenario="test", resolved="", progress=False)
         runs[n] = work / str(n)
     return runs
 

@@ -50,6 +50,8 @@ class AppConfig(ModelConfig):
     run: RunConfig = field(default_factory=RunConfig)
     scenario: str = p("default", help="name of the scenario, used in output paths and reports")
     mode: str = p("run", help="what the job does", choices=tuple(MODES))
+    verdict: bool = p(False, help="write the debate's verdict (verdict.md) into the sweep directory when a "
+                      "multirun ends; the debate experiments set it")
     sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
 
@@ -136,7 +138,7 @@ class AggregateSweep(Callback):
                   f"run `python -m commonsabm.runs.sweep {sweep_dir}`", file=sys.stderr)
             return
         report(sweep_dir, results)
-        if config.get("scenario") == "debate":
+        if config.get("verdict"):
             from commonsabm.analysis.verdict import write_verdict
             try:
                 print(f"verdict: {write_verdict(sweep_dir)}")
@@ -150,14 +152,11 @@ class AggregateSweep(Callback):
 def _sweep_configs(config: DictConfig):
     """Compose the config of each job the sweep will launch (Hydra's basic sweep expansion)."""
     from hydra import compose
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    overrides = list(config.hydra.overrides.task)
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    for batch in BasicSweeper.split_arguments(parsed, max_batch_size=None):
-        for job in batch:
-            yield compose(config_name=config.hydra.job.config_name, overrides=list(job))
+    from commonsabm.runs.sweep import sweep_plan
+
+    for job in sweep_plan(config.hydra.overrides.task):
+        yield compose(config_name=config.hydra.job.config_name, overrides=job)
 
 
 def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:

@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from commonsabm.params.schema import SECTIONS, ModelConfig, p
+from commonsabm.params.checks import checked
+from commonsabm.params.schema import ModelConfig, RunConfig, p
 
 UK = "data/uk_figures.csv"
 
@@ -131,8 +132,9 @@ def runs(model: ModelConfig, settings: CalibrationConfig) -> list[pd.DataFrame]:
     from commonsabm.sim.model import CommonsModel
 
     frames = []
+    checked_settings = checked(model, RunConfig(population=settings.population, end=settings.end))
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
-        sim = CommonsModel(population=settings.population, end=settings.end, rng=seed, config=model)
+        sim = CommonsModel(config=checked_settings, rng=seed)
         sim.run()
         frames.append(sim.datacollector.get_model_vars_dataframe())
     return frames
@@ -151,7 +153,7 @@ def run_mode(app, out: Path, resolved: str) -> float:
     """The `calibration` mode: run one candidate over the seeds, write its fit, return its distance."""
     from commonsabm.runs.outputs import atomic_write
 
-    model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
+    model = ModelConfig.of(app)
     fit = measure(runs(model, app.calibration))
     score = distance(fit)
     atomic_write(out / "fit.csv", lambda path: fit.to_csv(path, index=False))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from commonsabm.params.months import month_index, parse_month
 from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
@@ -63,6 +63,43 @@ def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
             parse_month(value)
         except ValueError:
             raise ConfigError(f"{key}={value!r} is not a month; allowed: YYYY-MM, e.g. 2010-01") from None
+
+
+class Settings(NamedTuple):
+    """A model config and a run that passed ``check``; ``checked`` is what makes one.
+
+    ``CommonsModel`` runs a ``Settings`` as it is and checks anything else, so a config
+    is checked once on its way to the model, however many replicates it runs.
+    """
+    model: ModelConfig
+    run: RunConfig
+
+
+def checked(model: ModelConfig, run: RunConfig) -> Settings:
+    check(model, run)
+    return Settings(model, run)
+
+
+def settings_for(config: Any, run: RunConfig | None, keywords: dict[str, Any]) -> Settings:
+    """The one route from what ``CommonsModel`` is given to checked settings.
+
+    ``config`` is a ``Settings`` (used as it is), a ``ModelConfig`` (checked with ``run``),
+    or None: then the model is composed from ``keywords`` as the command line composes it
+    (``from_keywords``), with ``run``'s fields as ``run_*`` keywords.
+    """
+    if isinstance(config, Settings):
+        if keywords or run is not None:
+            raise TypeError("pass checked Settings alone, without run= or keyword parameters")
+        return config
+    if config is not None:
+        if keywords:
+            raise TypeError("pass either config= or keyword parameters, not both")
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"config= takes a ModelConfig or Settings, not {type(config).__name__}")
+        return checked(config, run if run is not None else RunConfig())
+    if run is not None:
+        keywords = {**{f"run_{f.name}": getattr(run, f.name) for f in dataclasses.fields(run)}, **keywords}
+    return from_keywords(**keywords)
 
 
 def check(model: ModelConfig, run: RunConfig) -> None:
@@ -207,7 +244,7 @@ def primary_config() -> tuple[dict[str, str], dict[str, Any]]:
     return choices, own
 
 
-def from_keywords(**kwargs: Any) -> tuple[ModelConfig, RunConfig]:
+def from_keywords(**kwargs: Any) -> Settings:
     """Build and check a config from plain keywords: presets by section name, fields as section_field.
 
     It composes as the command line does: each section's default preset from
@@ -226,8 +263,7 @@ def from_keywords(**kwargs: Any) -> tuple[ModelConfig, RunConfig]:
         section, name = _section_of(key)
         target = run if section == "run" else getattr(model, section)
         _set_leaf(target, section, name, value, key)
-    check(model, run)
-    return model, run
+    return checked(model, run)
 
 
 def to_keywords(model: ModelConfig) -> dict[str, Any]:

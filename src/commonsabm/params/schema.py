@@ -3,6 +3,10 @@
 Every field carries its allowed range, unit, meaning and source in its metadata, so
 that validation, the command-line error messages and the ODD parameter table all come
 from this one place. The config groups under ``conf/`` hold only what a preset changes.
+
+The module runs to over 400 lines on purpose: it is the parameter table of the model,
+one section per dataclass, and a reader checking a parameter's range or source should
+find every one of them in a single file (``python -m commonsabm.docs`` prints it).
 """
 
 from __future__ import annotations
@@ -36,12 +40,12 @@ class RunConfig:
     seed: int = p(42, 0, 2**32 - 1, help="master seed of the model's random generator",
                   source="not a model parameter: any seed is valid")
     population: int = p(100_000, 500, 5_000_000, help="adult residents simulated",
-                        unit="people", source="BRIEF §2 (about 100,000 residents)")
-    start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="BRIEF §2")
-    end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="BRIEF §2")
+                        unit="people", source="docs/ODD.md §2 (about 100,000 residents)")
+    start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="docs/ODD.md §2")
+    end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="docs/ODD.md §2")
     replications: int = p(1, 1, 10_000, help="replicate runs in this job; replicate k is seeded by "
                           "numpy.random.SeedSequence(run.seed).spawn(replications)[k]",
-                          source="not a model parameter: BRIEF §6 (replicate seeds inside a job)")
+                          source="not a model parameter: docs/ODD.md §6.3 (replicate seeds inside a job)")
 
 
 @dataclass
@@ -73,7 +77,7 @@ class PlaceConfig:
                                              source=f"{UK} community_business_count 2014 (9.3 per 100k), "
                                              "back-cast at ~7%/yr growth to 2010")
     vcs_per_100k: float = p(250.0, 0, 5000, help="voluntary and community groups at the start",
-                            unit="per 100,000", source="BRIEF §2 ('a few hundred per 100,000')")
+                            unit="per 100,000", source="docs/ODD.md §2 ('a few hundred per 100,000')")
     central_grant: float = p(50.0, 0, 1000, help="central grant to the council in 2010",
                              unit="GBP/resident/month",
                              source="assumption: ~59% of 2010/11 spending power, implied by "
@@ -124,7 +128,7 @@ class AusterityConfig:
 class UBIConfig:
     level: float = p(0.0, 0, 5000, help="basic income per adult (0 = no UBI)",
                      unit="GBP/adult/month (2010)")
-    start: str = p("2020-01", help="first month paid (YYYY-MM)", source="BRIEF §5 (ubi from 2020)")
+    start: str = p("2020-01", help="first month paid (YYYY-MM)", source="docs/ODD.md §6.3 (ubi from 2020)")
     unconditional: bool = p(True, help="paid without conditions, and replaces that much "
                             "conditional benefit (removing its conditionality and sanctions)")
     funding: str = p("central", help="who pays: 'central' (outside the place) or 'income_tax' "
@@ -204,7 +208,7 @@ class CouncilConfig:
                                             source="assumption encoding seed 000 ('Plan B')")
     failed_contract_cost: float = p(0.25, 0, 5, help="cost of re-procuring a failed contract, "
                                     "as a share of its annual value", unit="share",
-                                    source="assumption (BRIEF §2: failed contracts are costly; seed 003 "
+                                    source="assumption (docs/ODD.md §2: failed contracts are costly; seed 003 "
                                     "names the cost of failed outsourcing but gives no figure)")
     staff_wage: float = p(2000.0, LEAST_WAGE, 1e5, help="monthly pay of a council employee",
                           unit="GBP/month (2010)")
@@ -242,11 +246,11 @@ class ProcurementConfig:
                                     source="assumption: primes know only part of the local sector")
     subcontract_rate: float = p(0.8, 0, 2, help="what primes pay subcontractors, as a share of "
                                 "the contract price", unit="share",
-                                source="assumption (BRIEF §2: squeezed rates; seed 000 names terms "
+                                source="assumption (docs/ODD.md §2: squeezed rates; seed 000 names terms "
                                 "local groups cannot meet, not rates)")
     subcontract_payment_days: float = p(75.0, 0, 365, help="days primes take to pay "
                                         "subcontractors", unit="days",
-                                        source="assumption (BRIEF §2: primes pay late; not in the seeds)")
+                                        source="assumption (docs/ODD.md §2: primes pay late; not in the seeds)")
 
 
 @dataclass
@@ -262,7 +266,7 @@ class PrimesConfig:
     failure_base: float = p(0.002, 0, 1, help="monthly chance a prime contract fails at cost "
                             "price", unit="per month")
     underbid_failure: float = p(0.05, 0, 10, help="extra monthly failure chance per unit of "
-                                "underbidding", source="assumption encoding BRIEF §2")
+                                "underbidding", source="assumption encoding docs/ODD.md §2")
     local_share: float = p(0.36, 0, 1, help="share of a prime's spending that stays local",
                            unit="share", source=f"{UK} lm3_nonlocal_supplier_respend (36%)")
     quality: float = p(0.6, 0, 1, help="quality score of prime bids", unit="0-1")
@@ -410,8 +414,8 @@ class BehaviourConfig:
 class NetworkConfig:
     neighbourhood_size: int = p(1000, 50, 100_000, help="residents per neighbourhood",
                                 unit="people")
-    min_ties: int = p(5, 0, 100, help="fewest social ties", source="BRIEF §2 (about 5-15 ties)")
-    max_ties: int = p(15, 0, 100, help="most social ties", source="BRIEF §2 (about 5-15 ties)")
+    min_ties: int = p(5, 0, 100, help="fewest social ties", source="docs/ODD.md §2 (about 5-15 ties)")
+    max_ties: int = p(15, 0, 100, help="most social ties", source="docs/ODD.md §2 (about 5-15 ties)")
     local_share: float = p(0.8, 0, 1, help="share of ties inside the neighbourhood")
     reach: int = p(1, 0, 50, help="neighbourhoods either side within reach of a resident")
 
@@ -436,6 +440,14 @@ class ModelConfig:
     devolution: DevolutionConfig = field(default_factory=DevolutionConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+
+    @classmethod
+    def of(cls, config: Any) -> "ModelConfig":
+        """The model's sections of a larger config (the command line's ``AppConfig``).
+
+        This is the one conversion from what Hydra composes to what the model reads.
+        """
+        return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
 
 
 SECTIONS = tuple(f.name for f in dataclasses.fields(ModelConfig))

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from commonsabm import __version__
 from commonsabm.params.months import month_index, month_label
+from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.jobs import atomic_write, tracked
 from commonsabm.sim.model import CommonsModel
@@ -88,6 +89,7 @@ def summary(model: CommonsModel, series: pd.DataFrame, orgs: pd.DataFrame) -> di
         "start": first["date"], "end": last["date"], "population": model.citizens.n,
         "orgs_per_100k_start": {k: float(first[f"orgs_{k}"]) for k in KINDS},
         "orgs_per_100k_end": {k: float(last[f"orgs_{k}"]) for k in KINDS},
+        "orgs_per_100k_final_year": {k: float(tail[f"orgs_{k}"].mean()) for k in KINDS},
         "orgs_total_change": float(last["orgs_total"] / first["orgs_total"] - 1) if first["orgs_total"] else None,
         "births": {k: int((orgs["founded_in_run"] & (orgs["kind"] == k)).sum()) for k in KINDS},
         "deaths_by_cause": {str(c): int(n) for c, n in ended["cause"].value_counts().items()},
@@ -160,7 +162,7 @@ SERIES_KEYS = {"replicate": ("index", "replicate of the job (0-based); its seed 
                "month": ("index", "months since the start of the run (0-based)")}
 
 
-def run_and_write(model_cfg: ModelConfig, run: RunConfig, out: Path, scenario: str, resolved: str,
+def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
                   progress: bool = True) -> dict[str, Any]:
     """Run the job's ``run.replications`` simulations and write every output into `out`.
 
@@ -169,14 +171,15 @@ def run_and_write(model_cfg: ModelConfig, run: RunConfig, out: Path, scenario: s
     """
     from commonsabm.runs.plots import overview
 
+    model_cfg, run = settings
+
     started = time.perf_counter()
     seeds = replicate_seeds(run.seed, run.replications)
     months = month_index(run.end) - month_index(run.start) + 1
     all_series, all_orgs, summaries = [], [], []
     with _progress(months * len(seeds), scenario, progress) as bar:
         for k, child in enumerate(seeds):
-            model = CommonsModel(population=run.population, start=run.start, end=run.end, rng=child,
-                                 config=model_cfg)
+            model = CommonsModel(config=settings, rng=child)
             model.run(progress=lambda m: bar.update(1))
             series, orgs = timeseries(model), organisations(model)
             summaries.append({"replicate": k, "seed": {"entropy": run.seed, "spawn_key": [k]},
@@ -224,11 +227,9 @@ def run_mode(app, out: Path, resolved: str) -> None:
     The job's status.json says whether it is running, completed or failed; a completed job
     is skipped when a sweep is run again into the same directory (see ``jobs.tracked``).
     """
-    from commonsabm.params.schema import SECTIONS, ModelConfig
-
-    model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
+    settings = checked(ModelConfig.of(app), app.run)
     tracked(out, OUTPUT_FILES, resolved,
-            lambda: run_and_write(model, app.run, out, scenario=app.scenario, resolved=resolved))
+            lambda: run_and_write(settings, out, scenario=app.scenario, resolved=resolved))
 
 
 def _progress(total: int, scenario: str, enabled: bool):
@@ -254,15 +255,21 @@ def print_summary(result: dict[str, Any] | list[dict[str, Any]], out: Path) -> N
     count = len(result) if isinstance(result, list) else 1
     if isinstance(result, list):
         result = _mean_summary(result) if count > 1 else result[0]
+    # counts per 100,000 as whole numbers, shares as percentages, the multiplier as a ratio;
+    # the second column is the mean of the run's final 12 months, as the sweep's `_final` columns
+    count_fmt, share_fmt, ratio_fmt = "{:.0f}", "{:.1%}", "{:.2f}"
     rows = [("commons organisations /100k", sum(result["orgs_per_100k_start"].values()),
-             sum(result["orgs_per_100k_end"].values()))]
-    rows += [(f"  {k}", result["orgs_per_100k_start"][k], result["orgs_per_100k_end"][k]) for k in KINDS]
-    for col, label in (("volunteering_rate", "monthly volunteering"), ("commons_share_total", "commons share of delivery"),
-                       ("unmet_need", "unmet need"), ("local_multiplier", "local multiplier (LM3)"),
-                       ("prime_contract_share", "primes' contract share")):
-        rows.append((label, result[f"{col}_start"], result[f"{col}_final_year"]))
+             sum(result["orgs_per_100k_final_year"].values()), count_fmt)]
+    rows += [(f"  {k}", result["orgs_per_100k_start"][k], result["orgs_per_100k_final_year"][k], count_fmt)
+             for k in KINDS]
+    for col, label, fmt in (("volunteering_rate", "monthly volunteering", share_fmt),
+                            ("commons_share_total", "commons share of delivery", share_fmt),
+                            ("unmet_need", "unmet need", share_fmt),
+                            ("local_multiplier", "local multiplier (LM3)", ratio_fmt),
+                            ("prime_contract_share", "primes' contract share", share_fmt)):
+        rows.append((label, result[f"{col}_start"], result[f"{col}_final_year"], fmt))
     header = f"mean of {count} replicates" if count > 1 else ""
-    print(f"\n{header:30s}{result['start']:>10s}{result['end'][:4] + ' avg':>12s}")
-    for label, start, end in rows:
-        print(f"{label:30s}{start:10.3f}{end:12.3f}")
+    print(f"\n{header:30s}{result['start']:>10s}{'last 12 months':>16s}")
+    for label, start, end, fmt in rows:
+        print(f"{label:30s}{fmt.format(start):>10s}{fmt.format(end):>16s}")
     print(f"\noutputs: {out.resolve()}")

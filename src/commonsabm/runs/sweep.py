@@ -107,15 +107,23 @@ def _planned_jobs(root: Path) -> dict[str, list[str]]:
     except (TypeError, KeyError):
         return {}
     try:
-        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-
-        parsed = OverridesParser.create().parse_overrides(overrides)
-        batches = BasicSweeper.split_arguments(parsed, max_batch_size=None)
+        jobs = sweep_plan(overrides)
     except Exception:  # noqa: BLE001 - an unreadable plan only means missing jobs are not listed
         return {}
-    jobs = [list(job) for batch in batches for job in batch]
     return {str(num): job for num, job in enumerate(jobs)}
+
+
+def sweep_plan(overrides: list[str]) -> list[list[str]]:
+    """Each job's overrides, in job-number order, as Hydra's basic sweeper expands a sweep.
+
+    The one reading of Hydra's plan: the command line checks every job's config with it
+    before the sweep starts, and ``load_sweep`` lists the jobs that never started.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return [list(job) for batch in BasicSweeper.split_arguments(parsed, max_batch_size=None) for job in batch]
 
 
 def _override_columns(overrides: list[str]) -> dict[str, Any]:

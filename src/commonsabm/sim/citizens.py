@@ -8,8 +8,6 @@ read-only view of one resident for inspection.
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from commonsabm.sim.network import build_ties, in_reach, neighbourhoods
@@ -26,10 +24,6 @@ from commonsabm.sim.terms import (
     WEEKS_PER_MONTH,
 )
 from commonsabm.sim.world import World
-
-if TYPE_CHECKING:
-    from commonsabm.sim.model import World
-
 
 
 class Citizens:

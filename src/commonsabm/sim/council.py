@@ -9,18 +9,12 @@ they end, and re-procured at a cost when they fail.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
 from commonsabm.sim.procurement import Contract, choose_winner, commons_bids, prime_bids
 from commonsabm.sim.terms import CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
 from commonsabm.sim.world import World
-
-if TYPE_CHECKING:
-    from commonsabm.sim.model import World
-
 
 
 class Council(mesa.Agent):

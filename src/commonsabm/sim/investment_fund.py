@@ -17,7 +17,6 @@ from commonsabm.sim.terms import SOCIAL_VALUE
 from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
-    from commonsabm.sim.model import World
     from commonsabm.sim.organisation import CommonsOrganisation
 
 

@@ -11,15 +11,10 @@ the world.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from commonsabm.sim.terms import LOCAL_PRIVATE, OUTSIDE_FIRM
 from commonsabm.sim.world import World
-
-if TYPE_CHECKING:
-    from commonsabm.sim.model import World
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from commonsabm.params.checks import check, from_keywords
+from commonsabm.params.checks import Settings, settings_for
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.sim.citizens import Citizens
@@ -31,15 +31,25 @@ from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVA
 
 class CommonsModel(Reporters, mesa.Model):
     def __init__(self, population: int = 100_000, start: str = "2010-01", end: str = "2030-12",
-                 rng: Any = None, config: ModelConfig | None = None, **keywords: Any):
-        super().__init__(rng=rng)
-        if config is None:
-            config, run = from_keywords(run_population=population, run_start=start, run_end=end, **keywords)
-        else:
-            if keywords:
-                raise TypeError("pass either config= or keyword parameters, not both")
+                 rng: Any = None, config: ModelConfig | Settings | None = None, run: RunConfig | None = None,
+                 **keywords: Any):
+        """Build the place from checked settings: one route, whichever way the model is called.
+
+        - ``config=Settings`` (what ``params.checks.checked`` returns; the command line's
+          jobs pass this): run as they are, already checked;
+        - ``config=ModelConfig`` with an optional ``run=RunConfig``: checked here;
+        - keywords (for ``mesa.batch_run`` and notebooks): composed as the command line
+          composes them (``params.checks.from_keywords``), then checked.
+
+        ``rng`` seeds Mesa's generators; without it the run's own seed (``run.seed``) does.
+        """
+        if config is None and run is None:
+            keywords = {"run_population": population, "run_start": start, "run_end": end, **keywords}
+        elif config is not None and not isinstance(config, Settings) and run is None:
             run = RunConfig(population=population, start=start, end=end)
-            check(config, run)
+        settings = settings_for(config, run, keywords)
+        super().__init__(rng=settings.run.seed if rng is None else rng)
+        config, run = settings
         self.config = config
         self.run_config = run
         self.start_month = self.month = month_index(run.start)

@@ -10,16 +10,10 @@ burn out.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
-
 import mesa
 
 from commonsabm.sim.terms import SOURCES, TRADING, months_for
 from commonsabm.sim.world import World
-
-if TYPE_CHECKING:
-    from commonsabm.sim.model import World
-
 
 
 class CommonsOrganisation(mesa.Agent):

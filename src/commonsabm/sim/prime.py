@@ -8,15 +8,10 @@ chance a contract fails.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 
 from commonsabm.sim.procurement import Contract, Subcontract
 from commonsabm.sim.world import World
-
-if TYPE_CHECKING:
-    from commonsabm.sim.model import World
 
 
 class PrimeContractor(mesa.Agent):

@@ -1,4 +1,4 @@
-"""The monthly metrics of BRIEF §4, as properties of the model, with their units.
+"""The monthly metrics of docs/ODD.md §10.1, as properties of the model, with their units.
 
 ``REPORTERS`` names every column of ``timeseries.parquet`` with its unit and meaning; the
 DataCollector reads each from the property of the same name. Counts are per 100,000
