@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
-from commonsabm.cli import split  # also registers the schema Hydra composes against
+import commonsabm.cli  # noqa: F401 - registers the schema Hydra composes against
 from commonsabm.params.checks import check, from_keywords, presets, to_keywords, walk
 from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
 
@@ -212,7 +212,7 @@ def test_hydra_defaults_match_the_python_defaults(conf_dir):
     python_default, _ = from_keywords()
     with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir)):
         composed = compose(config_name="config")
-    hydra_default, _ = split(composed)
+    hydra_default = ModelConfig.of(OmegaConf.to_object(composed))
     assert hydra_default == python_default
     for section, name in chosen.items():  # naming the default preset changes nothing
         model, _ = from_keywords(**{section: name})

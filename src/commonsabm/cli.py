@@ -8,90 +8,34 @@ exit; set COMMONSABM_DEBUG=1 (or HYDRA_FULL_ERROR=1) for the traceback.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 import signal
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra.core.config_store import ConfigStore
-from hydra.errors import MissingConfigException
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
-from commonsabm.analysis.calibration import CalibrationConfig
-from commonsabm.analysis.sensitivity import SensitivityConfig
 from commonsabm.analysis.sensitivity import check_settings as check_sensitivity
-from commonsabm.params.checks import allowed, check, check_values, conf_dir
-from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig, p
+from commonsabm.params.app import MODES, AppConfig
+from commonsabm.params.checks import check, check_values, conf_dir
+from commonsabm.params.errors import describe, reject_unknown_keys
+from commonsabm.params.schema import SECTIONS, ModelConfig
 from commonsabm.runs.jobs import Stopped
-
-# What a job can do: mode name -> "module:function" taking (app config, output dir,
-# resolved YAML) and returning the number a Hydra sweeper optimises, if any.
-MODES = {
-    "run": "commonsabm.runs.outputs:run_mode",
-    "sensitivity": "commonsabm.analysis.sensitivity:run_mode",
-    "calibration": "commonsabm.analysis.calibration:run_mode",
-}
-
-
-@dataclass
-class AppConfig(ModelConfig):
-    """What the command line accepts: the model's sections, the run, and what the job does.
-
-    ``mode`` picks the job: one simulation (``run``) or an analysis that runs the model
-    many times. Each analysis keeps its own settings in a section of the same name.
-    """
-    run: RunConfig = field(default_factory=RunConfig)
-    scenario: str = p("default", help="name of the scenario, used in output paths and reports")
-    mode: str = p("run", help="what the job does", choices=tuple(MODES))
-    verdict: bool = p(False, help="write the debate's verdict (verdict.md) into the sweep directory when a "
-                      "multirun ends; the debate experiments set it")
-    sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
-    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
-
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
 # the environment of the Python running this command, for the cluster launcher's set-up lines
 OmegaConf.register_new_resolver("commonsabm.venv", lambda: sys.prefix, replace=True)
 
 
-def split(cfg: DictConfig) -> tuple[ModelConfig, RunConfig]:
-    """The composed Hydra config as the model's plain dataclasses."""
-    app: AppConfig = OmegaConf.to_object(cfg)
-    model = ModelConfig(**{name: getattr(app, name) for name in SECTIONS})
-    return model, app.run
-
-
-def reject_unknown_keys(node: DictConfig, prefix: str = "") -> None:
-    """Every key must be a field of the schema.
-
-    Hydra's ``+key=value`` adds a key even to a typed section, and OmegaConf then keeps it
-    silently: a misspelt ``+ubi.levle=300`` would run the default, and ``+ubi._target_=...``
-    would sit in the saved config as if it meant something.
-    """
-    names = _schema_fields(prefix)
-    if names is None:
-        return
-    for key in node.keys():
-        dotted = f"{prefix}.{key}" if prefix else str(key)
-        if key not in names:
-            raise ConfigError(unknown_key(dotted))
-        child = node._get_node(key)
-        if isinstance(child, DictConfig):
-            reject_unknown_keys(child, dotted)
-
-
 def check_app(cfg: DictConfig) -> AppConfig:
     """Check everything a job reads: the model, the run, the mode and its section."""
     reject_unknown_keys(OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]))
     app: AppConfig = OmegaConf.to_object(cfg)
-    check(*split(cfg))
+    check(ModelConfig.of(app), app.run)
     check_values(app, "", skip=SECTIONS + ("run",))
     if app.mode == "sensitivity":
         check_sensitivity(app)
@@ -181,78 +125,13 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
     from hydra.core.hydra_config import HydraConfig
 
-    app = check_app(cfg)
+    # ValidateBeforeRun has checked this config before Hydra made the job's directory; the
+    # job's mode turns it into checked Settings once more on its way to the model
+    # (params.checks.checked), so a check skipped by a changed callback still runs once
+    app: AppConfig = OmegaConf.to_object(cfg)
     module, _, function = MODES[app.mode].partition(":")
     job = getattr(importlib.import_module(module), function)
     return job(app, Path(HydraConfig.get().runtime.output_dir), OmegaConf.to_yaml(cfg))
-
-
-# ---------------------------------------------------------------- one-line errors
-def _schema_fields(dotted: str) -> list[str] | None:
-    """The keys allowed at a dotted path of the schema, or None if the path is not a section."""
-    node: Any = AppConfig
-    for part in [p for p in dotted.split(".") if p]:
-        fields = {f.name: f for f in dataclasses.fields(node)}
-        if part not in fields:
-            return None
-        default = fields[part].default_factory() if fields[part].default_factory is not dataclasses.MISSING else None
-        if not dataclasses.is_dataclass(default):
-            return None
-        node = type(default)
-    return [f.name for f in dataclasses.fields(node)]
-
-
-def _leaf_field(dotted: str) -> dataclasses.Field | None:
-    parent, _, name = dotted.rpartition(".")
-    node: Any = AppConfig()
-    for part in [p for p in parent.split(".") if p]:
-        node = getattr(node, part, None)
-    if node is None or not dataclasses.is_dataclass(node):
-        return None
-    return {f.name: f for f in dataclasses.fields(node)}.get(name)
-
-
-def unknown_key(key: str) -> str:
-    """The one line for a key the schema does not have, with the keys allowed beside it."""
-    parent = key.rpartition(".")[0]
-    names = _schema_fields(parent)
-    where = f"in '{parent}'" if parent else "at the top level"
-    allowed_keys = ", ".join(names) if names else "see `python -m commonsabm --cfg job`"
-    return f"unknown key '{key}'; allowed keys {where}: {allowed_keys}"
-
-
-def describe(exc: BaseException) -> str:
-    """Turn what Hydra, OmegaConf or the model raised into one line for the user."""
-    if isinstance(exc, ConfigError):
-        return str(exc)
-    if isinstance(exc, MissingConfigException):
-        match = re.search(r"Could not find '([^']+)'", str(exc))
-        what = match.group(1) if match else (exc.missing_cfg_file or "config")
-        group, _, name = what.rpartition("/")
-        options = exc.options or []
-        if not options and group:
-            options = sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
-        return f"unknown {group or 'config'} '{name}'; allowed: {', '.join(options) or 'none'}"
-    chain = [exc]
-    while chain[-1].__cause__ is not None or chain[-1].__context__ is not None:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)
-    for err in chain:
-        if isinstance(err, ConfigError):
-            return str(err)
-        if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
-            return unknown_key(getattr(err, "full_key", None) or re.search(r"Key '([^']+)'", str(err)).group(1))
-        if isinstance(err, ValidationError):
-            key = getattr(err, "full_key", "") or "?"
-            f = _leaf_field(key)
-            kind = f.type if f is not None else "another type"
-            detail = allowed(f) if f is not None else ""
-            value = re.search(r"Value '([^']*)'", str(err))
-            got = f" got {value.group(1)!r}" if value else ""
-            return f"{key} has the wrong type ({got.strip() or 'invalid value'}); allowed: {kind} {detail}".rstrip()
-        if isinstance(err, OmegaConfBaseException) and getattr(err, "full_key", None):
-            return f"{err.full_key}: {str(err).splitlines()[0]}"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{first} (set COMMONSABM_DEBUG=1 for details)"
 
 
 def main() -> None:

@@ -17,8 +17,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from commonsabm.params.app import CalibrationConfig  # noqa: F401 - its settings, with the schema
 from commonsabm.params.checks import checked
-from commonsabm.params.schema import ModelConfig, RunConfig, p
+from commonsabm.params.schema import ModelConfig, RunConfig
 
 UK = "data/uk_figures.csv"
 
@@ -117,15 +118,6 @@ def distance(fit: pd.DataFrame) -> float:
     outside = np.maximum(0.0, np.maximum(fit["low"] - fit["model"], fit["model"] - fit["high"])) / width
     centre = (fit["model"] - (fit["low"] + fit["high"]) / 2) / width
     return float((outside ** 2).sum() + 0.01 * (centre ** 2).sum())
-
-
-@dataclass
-class CalibrationConfig:
-    population: int = p(50_000, 500, 5_000_000, help="residents in each calibration run",
-                        unit="people")
-    seeds: int = p(10, 1, 1000, help="seeds each candidate is run over (the targets are means over them)")
-    end: str = p("2020-12", help="last month of each calibration run (YYYY-MM)")
-    first_seed: int = p(1, 0, 2**31, help="first of the consecutive seeds used")
 
 
 def runs(model: ModelConfig, settings: CalibrationConfig) -> list[pd.DataFrame]:
