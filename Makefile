@@ -36,7 +36,10 @@ APP_PORT ?= 8765
 app: $(STAMP)
 	$(PY) -m commonsabm.explorer --host $(APP_HOST) --port $(APP_PORT)
 
+# scripts/install-browser.sh installs Chromium for the explorer's browser test where it can (root or
+# passwordless sudo, Debian or Ubuntu) and otherwise says why in one line; it never fails by itself
 test: $(STAMP)
+	@sh scripts/install-browser.sh
 	$(PY) -m pytest -n 2 --dist loadfile
 
 clean:

@@ -1,6 +1,6 @@
 """The interactive explorer: what the page reads from a model, and the page itself in Chromium.
 
-The browser test drives Debian's Chromium (``/usr/bin/chromium``, installed by ``.ci/run``)
+The browser test drives a system Chromium (Debian's ``chromium``, which ``make test`` installs where it can; see ``tests/browser.py``)
 through Playwright, without downloading a browser of its own.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,16 +15,16 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 pytest.importorskip("solara", reason="the explorer needs the app extra: pip install -e '.[app]'")
 
 from commonsabm.explorer import page as app  # noqa: E402
+from browser import require_chromium  # noqa: E402
+
 from commonsabm.explorer.launcher import DEFAULT_HOST, HEADLESS_CHROMIUM, options, solara_command  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def small_model(population: int = 2000, **levers) -> app.ExplorerModel:
@@ -189,9 +188,9 @@ def chart_pictures(page) -> list[bytes]:
 
 def test_the_page_in_chromium_lever_step_charts_and_date(explorer):
     sync_api = pytest.importorskip("playwright.sync_api")
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does)"
+    chromium = require_chromium()
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=chromium, args=HEADLESS_CHROMIUM)
         page = browser.new_page(viewport={"width": 1600, "height": 1500})
         page.goto(f"http://127.0.0.1:{explorer}/", timeout=120_000)
         page.get_by_text("Not started: the run begins in January 2010").wait_for(timeout=120_000)
