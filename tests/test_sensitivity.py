@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import assert_clean_run, commonsabm
 
+from commonsabm.analysis.sensitivity import (
+    OUTPUTS,
+    UNCERTAIN,
+    check_bounds,
+    rank_parameters,
+    top_parameters,
+    with_values,
+)
 from commonsabm.params.schema import ModelConfig
-from commonsabm.analysis.sensitivity import (OUTPUTS, UNCERTAIN, check_bounds, rank_parameters, top_parameters,
-                                    with_values)
 
 PARAMETERS = [u.key for u in UNCERTAIN]
 FILES = ("sensitivity_morris.csv", "sensitivity_sobol.csv", "sensitivity.md", "sensitivity.png",

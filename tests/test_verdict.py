@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 
@@ -11,8 +12,18 @@ import pandas as pd
 import pytest
 from conftest import SRC  # noqa: F401 - puts src/ on the path
 
-from commonsabm.analysis.verdict import (CLAIMS, FACTORS, INTERACTION_FIGURE, MAIN_FIGURE, VERDICT_FILE, Estimate,
-                                compute, effect, interaction, markdown)
+from commonsabm.analysis.verdict import (
+    CLAIMS,
+    FACTORS,
+    INTERACTION_FIGURE,
+    MAIN_FIGURE,
+    VERDICT_FILE,
+    Estimate,
+    compute,
+    effect,
+    interaction,
+    markdown,
+)
 
 LEVELS = {
     "ubi": ("none", "modest", "full"),
@@ -132,3 +143,57 @@ def test_reduced_debate_sweep_writes_a_verdict(tmp_path):
         assert re.search(interval, row.group(0)), row.group(0)
         assert re.search(r"\*\*(supported|not supported|depends)\*\*", row.group(0)), row.group(0)
     assert set(FACTORS) <= set(pd.read_parquet(sweep / "sweep_summary.parquet").columns)
+
+
+# ------------------------------------------------------------------ combining parts; findings from data
+def test_a_claim_combines_its_parts_as_it_says():
+    from commonsabm.analysis.claims import combined
+
+    assert combined(["supported", "not supported"], "any") == "supported"
+    assert combined(["supported", "not supported"], "all") == "not supported"
+    assert combined(["supported", "supported"], "all") == "supported"
+    assert combined(["not estimable", "not estimable"], "any") == "not estimable"
+
+
+def test_no_claim_is_special_cased_by_its_key():
+    import inspect
+
+    from commonsabm.analysis import claims
+
+    source = inspect.getsource(claims.judge) + inspect.getsource(claims.combined)
+    assert "claim.key ==" not in source
+    assert {c.combine for c in claims.CLAIMS} <= {"all", "any"}
+
+
+def _findings_dir(path, mu_star: float, noise_sd: float):
+    import pandas as pd
+
+    path.mkdir()
+    pd.DataFrame({"output": ["orgs_total", "orgs_total", "volunteering_rate", "volunteering_rate"],
+                  "parameter": ["behaviour.a", "behaviour.b", "behaviour.a", "behaviour.b"],
+                  "mu_star": [mu_star, 0.0, 0.01, 0.0]}).to_csv(path / "sensitivity_morris.csv", index=False)
+    (path / "manifest.json").write_text(json.dumps({
+        "sensitivity": {"population": 1000, "end": "2012-12", "morris_trajectories": 2},
+        "seed_noise": [{"output": "orgs_total", "sd": noise_sd}, {"output": "volunteering_rate", "sd": 0.001}],
+        "finished": "2026-12-02T00:00:00", "git_commit": "abc"}))
+    return path
+
+
+def test_the_verdict_cites_the_findings_it_is_given(tmp_path):
+    from commonsabm.analysis.findings import NOT_SCREENED, Findings
+
+    strong = Findings.read(_findings_dir(tmp_path / "strong", mu_star=5.0, noise_sd=1.0))
+    weak = Findings.read(_findings_dir(tmp_path / "weak", mu_star=0.5, noise_sd=1.0))
+    assert "behaviour.a" in strong.about("orgs_total_final")
+    assert "beyond seed noise" in weak.about("orgs_total_final")
+    assert strong.about("orgs_total_final") != weak.about("orgs_total_final")
+    assert NOT_SCREENED in strong.about("unmet_need_final")
+    assert strong.inert_notes() and "behaviour.b" in strong.inert_notes()[0]
+    assert str(tmp_path / "strong") in strong.source
+
+
+def test_the_packaged_findings_are_read():
+    from commonsabm.analysis.findings import Findings
+
+    findings = Findings.read()
+    assert findings.by_output and "packaged" in findings.source

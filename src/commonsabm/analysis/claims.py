@@ -1,0 +1,146 @@
+"""The debate's claims: what each side says, the contrasts each claim rests on, and how they combine.
+
+A claim is *supported* when its parts hold as its ``combine`` says (``all`` of them, or
+``any`` one) with every interval it rests on excluding 0 in the claimed direction; *not
+supported* otherwise; *depends* when a part holds in one place or austerity path and goes
+the other way (an estimate of the opposite sign) in another. What each metric depends on
+most among the parameters nobody knows well comes from the sensitivity analysis's own
+output (``analysis.findings``), not from this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import pandas as pd
+
+from commonsabm.analysis.estimates import Estimate, _filter, change, effect, interaction, package_place_gap
+from commonsabm.analysis.findings import Findings
+
+@dataclass
+class Part:
+    """One contrast a claim rests on: how to estimate it (optionally within a stratum) and its sign."""
+    label: str
+    metric: str  # the sweep summary's column the part is about (what the sensitivity findings are looked up by)
+    sign: int
+    estimate: Callable[[pd.DataFrame, dict[str, str] | None], Estimate]
+    fixed: dict[str, str] = field(default_factory=dict)  # strata the claim itself fixes
+
+
+@dataclass
+class Claim:
+    key: str
+    words: str
+    parts: list[Part]
+    moderators: tuple[str, ...]  # levers across whose levels the claim may change sign
+    note: str = ""
+    combine: Literal["all", "any"] = "all"  # whether every part must hold, or any one suffices
+
+
+def _effect_part(label, lever, level, reference, metric, sign, fixed=None) -> Part:
+    fixed = fixed or {}
+    return Part(label, metric, sign,
+                lambda df, where: effect(df, lever, level, reference, metric, {**fixed, **(where or {})}), fixed)
+
+
+def _interaction_part(label, moderator, mod_level, mod_reference, metric, sign) -> Part:
+    return Part(label, metric, sign, lambda df, where: interaction(
+        df, "ubi", "full", "none", moderator, mod_level, mod_reference, metric, where))
+
+
+CONTINUED = {"austerity": "continued"}
+CLAIMS: list[Claim] = [
+    Claim("P1", "Parker: under continued austerity, UBI increases commons participation and the number "
+                "of commons organisations by 2030.",
+          [_effect_part("volunteering, UBI full − none, austerity continued", "ubi", "full", "none",
+                        "volunteering_rate_final", +1, CONTINUED),
+           _effect_part("organisations, UBI full − none, austerity continued", "ubi", "full", "none",
+                        "orgs_total_final", +1, CONTINUED)],
+          ("place",)),
+    Claim("P2", "Parker: a social investment fund plus commissioning that scales the commons grows the "
+                "commons even with austerity continuing.",
+          [_effect_part("organisations, fund present − none, austerity continued", "investment_fund",
+                        "present", "none", "orgs_total_final", +1, CONTINUED)],
+          ("place",), note="the sweep does not cross commissioning; the contrast is the fund alone"),
+    Claim("P3", "Parker: trading organisations (coop, community_business) grow under austerity while "
+                "grant-funded ones (vcs) decline.",
+          [Part("trading organisations, final year − first month, austerity continued", "trading_growth", +1,
+                lambda df, where: change(df, ["orgs_coop", "orgs_community_business"], {**CONTINUED, **(where or {})}),
+                CONTINUED),
+           Part("vcs organisations, final year − first month, austerity continued", "vcs_growth", -1,
+                lambda df, where: change(df, ["orgs_vcs"], {**CONTINUED, **(where or {})}), CONTINUED)],
+          ("place",), note="change over the run (final year minus first month), averaged over the other levers"),
+    Claim("D1", "Davies and Bua: austerity reduces the number of commons organisations.",
+          [_effect_part("organisations, austerity continued − reversed", "austerity", "continued", "reversed",
+                        "orgs_total_final", -1)],
+          ("place",)),
+    Claim("D2", "Davies and Bua: prime-biased procurement lowers the commons' share of service delivery "
+                "and the money that stays local.",
+          [_effect_part("commons share, prime-biased − reformed", "procurement", "prime_biased", "reformed",
+                        "commons_share_total_final", -1),
+           _effect_part("local multiplier, prime-biased − reformed", "procurement", "prime_biased", "reformed",
+                        "local_multiplier_final", -1)],
+          ("place", "austerity")),
+    Claim("D3", "Davies and Bua: sanctions reduce claimants' commoning hours and overall participation.",
+          [_effect_part("claimants' commoning hours, punitive − ended", "sanctions", "punitive", "ended",
+                        "claimant_commoning_hours_final", -1),
+           _effect_part("volunteering, punitive − ended", "sanctions", "punitive", "ended",
+                        "volunteering_rate_final", -1)],
+          ("place", "austerity")),
+    Claim("D4", "Davies and Bua: UBI does less for the commons under austerity, or under prime-biased "
+                "procurement, than without them.",
+          [_interaction_part("organisations, UBI full effect: continued − reversed austerity", "austerity",
+                             "continued", "reversed", "orgs_total_final", -1),
+           _interaction_part("organisations, UBI full effect: prime-biased − reformed procurement", "procurement",
+                             "prime_biased", "reformed", "orgs_total_final", -1)],
+          ("place",), note="either interaction suffices ('or')", combine="any"),
+    Claim("S1", "Seed 000: the same policy package does less in a deprived northern place than in an "
+                "affluent southern one.",
+          [Part("organisations, (package − baseline) deprived − affluent", "orgs_total_final", -1,
+                lambda df, where: package_place_gap(_filter(df, where), "orgs_total_final"))],
+          (), note="package: UBI full, austerity reversed, procurement reformed, sanctions ended, fund present",
+          ),
+]
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    estimates: list[Estimate]
+    status: str
+    depends_on: str
+
+
+def _levels(df: pd.DataFrame, column: str) -> list[str]:
+    return sorted(df[column].unique()) if column in df.columns else []
+
+
+def combined(statuses: list[str], combine: str) -> str:
+    """A claim's status from its parts' statuses, combined as the claim says."""
+    if statuses and all(s == "not estimable" for s in statuses):
+        return "not estimable"
+    holds = [s == "supported" for s in statuses]
+    return "supported" if (all(holds) if combine == "all" else any(holds)) else "not supported"
+
+
+def judge(df: pd.DataFrame, claim: Claim, findings: Findings) -> ClaimResult:
+    estimates = [part.estimate(df, None) for part in claim.parts]
+    overall = combined([e.status(p.sign) for e, p in zip(estimates, claim.parts)], claim.combine)
+    depends = []
+    for moderator in claim.moderators:
+        levels = _levels(df, moderator)
+        if len(levels) < 2 or any(moderator in p.fixed for p in claim.parts):
+            continue
+        for part in claim.parts:
+            within = [part.estimate(df, {moderator: level}) for level in levels]
+            holds = [e.status(part.sign) == "supported" for e in within]
+            against = [not math.isnan(e.mean) and e.mean * part.sign < 0 for e in within]
+            if any(holds) and any(against):
+                where = ", ".join(f"{lvl}: {e.text()}" for lvl, e in zip(levels, within))
+                depends.append(f"{moderator} ({part.label}: {where})")
+    status = "depends" if depends else overall
+    sens = list(dict.fromkeys(findings.about(p.metric) for p in claim.parts)) + findings.inert_notes()
+    depends_text = "; ".join(depends) if depends else "—"
+    return ClaimResult(claim, estimates, status, f"{depends_text}<br>sensitivity: {'; '.join(sens)}")
