@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -154,11 +155,13 @@ def listening_addresses(port: int) -> set[str]:
 def explorer():
     """The explorer as a user starts it, with HOST set to every interface in its environment."""
     port = free_port()
-    env = {**os.environ, "HOST": "0.0.0.0", "SOLARA_HOST": "0.0.0.0"}
+    # Solara's CDN made unreachable (nothing listens on that port), so the page must come from this machine
+    env = {**os.environ, "HOST": "0.0.0.0", "SOLARA_HOST": "0.0.0.0",
+           "SOLARA_ASSETS_CDN": f"http://127.0.0.1:{free_port()}/npm/"}
     log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "explorer-server.log", "w")
     server = subprocess.Popen([sys.executable, "-m", "commonsabm.explorer", "--port", str(port),
                                "--population", "5000"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300  # a fresh machine first fetches the page's scripts
+    deadline = time.monotonic() + 300
     while not listening_addresses(port):
         assert server.poll() is None, f"the explorer exited; see {log.name}"
         assert time.monotonic() < deadline, f"the explorer did not start; see {log.name}"
@@ -180,6 +183,8 @@ def test_a_host_is_only_used_when_given(monkeypatch):
     assert options(["--host", "0.0.0.0"]).host == "0.0.0.0"
     command = solara_command("127.0.0.1", 8765)
     assert command[command.index("--host") + 1] == "127.0.0.1"
+    # Solara is pinned for its offline scripts: it must not advise an upgrade, nor ask PyPI at each start
+    assert "--no-check-version" in command
 
 
 def chart_pictures(page) -> list[bytes]:
@@ -222,36 +227,55 @@ def test_the_page_in_chromium_lever_step_charts_and_date(explorer):
     assert (ARTIFACTS / "explorer.png").stat().st_size > 10_000
 
 
-def npm_tarball(files: dict[str, bytes]) -> bytes:
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def test_an_npm_tarball_becomes_the_cdn_folder_whole(tmp_path):
+def test_a_major_version_address_links_to_the_release_the_cache_holds(tmp_path):
     from commonsabm.explorer import assets as browser_assets
 
-    target = tmp_path / "@scope" / "widget@1.2.3"
-    target.parent.mkdir()
-    browser_assets.unpack(npm_tarball({"dist/widget.js": b"js", "package.json": b"{}"}), target)
-    assert (target / "dist" / "widget.js").read_bytes() == b"js"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["widget@1.2.3"], "no staging folder left"
-    # a second server unpacking the same package afterwards keeps the first one's files
-    browser_assets.unpack(npm_tarball({"dist/widget.js": b"js"}), target)
-    assert sorted(p.name for p in target.parent.iterdir()) == ["widget@1.2.3"]
+    for release in ("vega@5.21.0", "vega@5.3.1", "vega@4.9.9", "@scope/widget@2.0.1", "@scope/widget@2.1.0-beta"):
+        (tmp_path / release / "build").mkdir(parents=True)
+        (tmp_path / release / "build" / "main.js").write_text(release)
+    needed = {("vega", "5"), ("@scope/widget", "2"), ("vega-lite", "5")}
+    assert browser_assets.link_major_versions(tmp_path, needed) == ["vega-lite@5"]
+    # the newest release of that major, not a pre-release, linked relatively (the folder may move)
+    assert (tmp_path / "vega@5" / "build" / "main.js").read_text() == "vega@5.21.0"
+    assert os.readlink(tmp_path / "vega@5") == "vega@5.21.0"
+    assert (tmp_path / "@scope" / "widget@2" / "build" / "main.js").read_text() == "@scope/widget@2.0.1"
+    # a second start changes nothing and leaves no temporary link behind
+    assert browser_assets.link_major_versions(tmp_path, needed) == ["vega-lite@5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["@scope", "vega@4.9.9", "vega@5", "vega@5.21.0",
+                                                          "vega@5.3.1"]
 
 
-def test_the_page_needs_solaras_own_scripts_and_altairs_renderer():
+def test_every_chart_script_solara_asks_for_is_in_the_installed_offline_copy(tmp_path):
+    """The pinned solara-assets holds what the pinned Solara's Altair widget loads: upgrading one alone fails here."""
+    import solara
     from commonsabm.explorer import assets as browser_assets
 
-    needed = dict(browser_assets.packages_the_page_needs())
-    assert {"requirejs", "vega", "vega-lite", "vega-embed", "@widgetti/vue-grid-layout"} <= set(needed)
-    assert browser_assets.tarball_url("@widgetti/vue-grid-layout", "2.3.13-alpha.2") == (
-        "https://registry.npmjs.org/@widgetti/vue-grid-layout/-/vue-grid-layout-2.3.13-alpha.2.tgz")
+    needed = browser_assets.major_version_addresses()
+    assert {"vega", "vega-lite", "vega-embed"} <= {name for name, _ in needed}
+    # a copy of the installed cache made of links, so that the test leaves the environment as it was
+    for entry in browser_assets.cache_dir().iterdir():
+        (tmp_path / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    assert browser_assets.link_major_versions(tmp_path, needed) == []
+    widget = (Path(solara.__file__).parent / "widgets" / "vue" / "vegalite.vue").read_text()
+    addresses = re.findall(r"getCdn\(\)\}/((?:vega|vega-lite|vega-embed)@\d+/[\w./-]+)`", widget)
+    assert len(addresses) == 3
+    for address in addresses:
+        assert (tmp_path / address).is_file(), f"{address} is not in the offline copy"
+
+
+def test_the_launcher_says_in_one_line_when_the_charts_will_need_the_cdn(monkeypatch, capsys):
+    from commonsabm.explorer import assets as browser_assets
+    from commonsabm.explorer.launcher import serve_charts_offline
+
+    monkeypatch.setattr(browser_assets, "link_major_versions", lambda: ["vega@5", "vega-lite@5"])
+    serve_charts_offline()
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 and "vega@5, vega-lite@5" in said[0] and "cdn.jsdelivr.net" in said[0]
+
+    def read_only():
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(browser_assets, "link_major_versions", read_only)
+    serve_charts_offline()
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 and "Permission denied" in said[0] and "cdn.jsdelivr.net" in said[0]

@@ -1,26 +1,27 @@
-"""The page's JavaScript and CSS, from the npm registry into Solara's CDN cache.
+"""The page's JavaScript and CSS from Solara's own offline copy, the solara-assets package.
 
-Solara serves its front end through a proxy that fetches files from cdn.jsdelivr.net
-on first use and caches them. Machines that reach package registries but not that CDN
-(teaching labs, clusters, CI runners) would show a blank page. jsdelivr's ``/npm/``
-paths are the files of npm packages, so the same files come from the npm registry's
-tarballs; this module puts them where Solara's proxy looks first.
+Solara serves its front end through a proxy that looks in a cache folder first and asks
+cdn.jsdelivr.net only for what is not there. solara-assets, installed with Solara by the
+``app`` extra, fills that folder at install time, so machines that reach package registries
+but not that CDN (teaching labs, clusters, CI runners) still get the page.
+
+One gap remains. Solara's Altair widget asks for vega, vega-lite and vega-embed by major
+version only (``vega@5/...``, which the CDN resolves to its newest 5.x), while solara-assets
+ships them at exact versions (``vega@5.21.0``), so without help every chart would wait for
+the CDN. Each such major-version address becomes a link to the release of that major that
+the cache holds.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import os
 import re
-import shutil
-import tarfile
-import tempfile
-import urllib.request
+import secrets
 from pathlib import Path
 
-NPM_REGISTRY = "https://registry.npmjs.org"
-# @scope/name@1.2.3/, name@1.2.3/ or name@5/ (a major version, which the CDN resolves) in an address
-_PACKAGE = re.compile(r"((?:@[\w.-]+/)?[\w.-]+)@(\d+(?:\.\d+\.\d+[\w.+-]*)?)/")
+# name@5/ (a major version only, which the CDN resolves) in an address, optionally @scope/name
+_MAJOR_ONLY = re.compile(r"((?:@[\w.-]+/)?[\w.-]+)@(\d+)/")
+_RELEASE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
 def cache_dir() -> Path:
@@ -29,66 +30,55 @@ def cache_dir() -> Path:
     return Path(settings.assets.proxy_cache_dir)
 
 
-def packages_the_page_needs() -> set[tuple[str, str]]:
-    """Every npm package and version that Solara's page, its widgets and Markdown load from the CDN.
+def major_version_addresses() -> set[tuple[str, str]]:
+    """Each package that Solara's page and widgets ask the CDN for by major version only.
 
-    Read from Solara's own sources, so an upgrade of Solara brings its new versions along.
+    Read from Solara's own sources, so that an upgrade of Solara brings its new addresses along.
     """
     import solara
-    from solara.server import settings
 
     root = Path(solara.__file__).parent
-    # the templates, the widgets (the chart grid, Altair's charts) and Markdown (maths, diagrams)
     sources = [*(root / "server" / "templates").glob("*"), *(root / "widgets" / "vue").glob("*.vue"),
-               root / "components" / "markdown.py"]
-    needed = {found for source in sources for line in source.read_text().splitlines()
-              if "cdn" in line.lower() for found in _PACKAGE.findall(line)}
-    if settings.assets.fontawesome_enabled:
-        needed |= set(_PACKAGE.findall(settings.assets.fontawesome_path.lstrip("/") + "/"))
-    return needed
+               *(root / "components").glob("*.vue"), *(root / "components").glob("*.py")]
+    return {found for source in sources for line in source.read_text().splitlines()
+            if "cdn" in line.lower() for found in _MAJOR_ONLY.findall(line)}
 
 
-def tarball_url(name: str, version: str) -> str:
-    return f"{NPM_REGISTRY}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
+def shipped_release(directory: Path, name: str, major: str) -> str | None:
+    """The newest ``name@major.x.y`` folder in the cache, or None."""
+    folder = directory / name
+    releases = [(tuple(map(int, match.groups())), entry.name) for entry in folder.parent.glob(f"{folder.name}@*")
+                if (match := _RELEASE.fullmatch(entry.name.rpartition("@")[2])) and match[1] == major]
+    return max(releases)[1] if releases else None
 
 
-def newest_release(name: str, major: str, timeout: float) -> str:
-    """The version the CDN serves for ``name@<major>``: the newest release of that major."""
-    with urllib.request.urlopen(f"{NPM_REGISTRY}/{name}", timeout=timeout) as response:
-        versions = json.load(response)["versions"]
-    releases = [tuple(int(x) for x in v.split(".")) for v in versions if re.fullmatch(r"\d+\.\d+\.\d+", v)]
-    return ".".join(map(str, max(r for r in releases if r[0] == int(major))))
-
-
-def unpack(data: bytes, target: Path) -> None:
-    """An npm tarball's ``package/`` folder becomes ``target``, written whole or not at all."""
-    # a folder of its own, so that two servers starting at once never mix their files
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+def link(target: str, address: Path) -> None:
+    """``address`` becomes a relative link to its sibling ``target``, made whole or not at all."""
+    # a name of its own and a rename, so that two servers starting at once never see half a link
+    temporary = address.with_name(f".{address.name}.{secrets.token_hex(4)}")
+    os.symlink(target, temporary, target_is_directory=True)
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            members = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("package/")]
-            for member in members:
-                member.name = member.name[len("package/"):]
-            archive.extractall(staging, members=members, filter="data")
-        staging.rename(target)
-    except OSError:
-        if not target.is_dir():  # another server put the same files there first: nothing is lost
-            raise
+        os.replace(temporary, address)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if temporary.is_symlink():
+            temporary.unlink()
 
 
-def ensure(directory: Path | None = None, timeout: float = 60.0) -> list[str]:
-    """Fetch whatever the page needs that the cache lacks; returns the packages fetched."""
+def link_major_versions(directory: Path | None = None,
+                        needed: set[tuple[str, str]] | None = None) -> list[str]:
+    """Serve each major-version address from the cache; returns those the cache cannot serve.
+
+    Raises OSError when the cache folder cannot be written (a read-only environment).
+    """
     directory = directory or cache_dir()
-    fetched = []
-    for name, version in sorted(packages_the_page_needs()):
-        target = directory / f"{name}@{version}"
-        if target.is_dir():
+    missing = []
+    for name, major in sorted(major_version_addresses() if needed is None else needed):
+        address = directory / f"{name}@{major}"
+        if address.exists():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        release = version if "." in version else newest_release(name, version, timeout)
-        with urllib.request.urlopen(tarball_url(name, release), timeout=timeout) as response:
-            unpack(response.read(), target)
-        fetched.append(f"{name}@{version}")
-    return fetched
+        release = shipped_release(directory, name, major)
+        if release is None:
+            missing.append(f"{name}@{major}")
+            continue
+        link(release, address)
+    return missing

@@ -23,7 +23,24 @@ HEADLESS_CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-q
 
 def solara_command(host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "solara", "run", "commonsabm.explorer.page", "--host", host, "--port", str(port),
-            "--production", "--no-open", "--log-level", "warning"]
+            "--production", "--no-open", "--log-level", "warning",
+            # Solara is pinned to the release that has an offline copy of its scripts (pyproject.toml):
+            # its advice to upgrade would lose that copy, and asking PyPI delays every start offline
+            "--no-check-version"]
+
+
+def serve_charts_offline() -> None:
+    """Link the chart scripts Solara asks for by major version to the copies solara-assets ships."""
+    # Solara falls back to its CDN for whatever is missing, which may be reachable: say so and go on
+    try:
+        missing = browser_assets.link_major_versions()
+    except OSError as error:
+        print(f"could not link the chart scripts in Solara's asset folder ({error}); "
+              "the charts will load from cdn.jsdelivr.net if it is reachable", file=sys.stderr, flush=True)
+        return
+    if missing:
+        print(f"not in this environment: {', '.join(missing)} (the app extra installs them with solara-assets); "
+              "the charts will load from cdn.jsdelivr.net if it is reachable", file=sys.stderr, flush=True)
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,13 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     args = options(argv)
     if args.population is not None:
         os.environ["COMMONSABM_EXPLORER_POPULATION"] = str(args.population)
-    try:
-        fetched = browser_assets.ensure()
-        if fetched:
-            print("fetched the page's scripts from the npm registry: " + ", ".join(fetched), flush=True)
-    except OSError as error:  # Solara falls back to its CDN, which may be reachable where npm is not
-        print(f"could not fetch the page's scripts from the npm registry ({error}); "
-              "Solara will try cdn.jsdelivr.net", file=sys.stderr, flush=True)
+    serve_charts_offline()
     print(f"commonsabm explorer: http://{args.host}:{args.port}  (Ctrl-C stops it)", flush=True)
     # Solara warns at every page load that a plain-http session cookie falls back to
     # SameSite=Lax, which is what a page on this machine wants; keep the terminal readable
