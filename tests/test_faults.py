@@ -97,7 +97,7 @@ def test_a_killed_sweep_keeps_finished_jobs_and_resumes_only_the_killed_one(how,
         assert (read_status(sweep / job)["started"], files_of(sweep / job)) == finished[job]
     assert is_complete(sweep / "2", OUTPUT_FILES)
     assert not list((sweep / "2").glob(".*.part")), "leftovers of the killed write were not cleared"
-    assert load_sweep(sweep).states == {"completed": 3, "failed": 0, "running": 0, "missing": 0}
+    assert load_sweep(sweep).states == {"completed": 3, "failed": 0, "running": 0, "missing": 0, "unknown": 0}
     frame = pd.read_parquet(sweep / "2" / "timeseries.parquet")
     assert frame["date"].iloc[-1] == "2030-12"
 

@@ -169,7 +169,7 @@ def test_load_sweep_lists_every_job_and_replicate(laptop):
     assert set(METRICS) <= set(monthly.columns)
     assert monthly.groupby(["job", "replicate"]).size().to_dict() == {
         ("0", 0): MONTHS, ("0", 1): MONTHS, ("2", 0): MONTHS, ("2", 1): MONTHS}
-    assert results.states == {"completed": 2, "failed": 1, "running": 0, "missing": 0}
+    assert results.states == {"completed": 2, "failed": 1, "running": 0, "missing": 0, "unknown": 0}
     # the tables the multirun wrote at its end are these
     written = pd.read_parquet(sweep / "sweep_summary.parquet")
     pd.testing.assert_frame_equal(written.drop(columns="error"), summary.drop(columns="error"), check_dtype=False)
@@ -195,7 +195,7 @@ def test_running_the_sweep_again_runs_only_what_is_not_complete(laptop, tmp_path
     pd.testing.assert_frame_equal(pd.read_parquet(sweep / "2" / "timeseries.parquet"),
                                   pd.read_parquet(original / "2" / "timeseries.parquet"))
     assert status(sweep / "1")["state"] == "failed" and status(sweep / "1")["started"] >= failed_at
-    assert load_sweep(sweep).states == {"completed": 2, "failed": 1, "running": 0, "missing": 0}
+    assert load_sweep(sweep).states == {"completed": 2, "failed": 1, "running": 0, "missing": 0, "unknown": 0}
 
 
 def test_a_corrupt_or_lost_file_is_a_failed_row_not_a_crash(laptop, tmp_path):

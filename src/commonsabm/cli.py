@@ -1,8 +1,9 @@
 """The command line: ``python -m commonsabm [+experiment=NAME] [key=value ...]``.
 
 Hydra composes the configuration from ``conf/``; the typed schema rejects unknown keys
-and wrong types, and ``ValidateBeforeRun`` checks ranges and contradictions before
-Hydra creates any output directory. Errors reach the user as one line and a non-zero
+and wrong types, and ``ValidateBeforeRun`` checks ranges and contradictions, and that no
+job would write over the results of another configuration, before Hydra creates or
+writes into any output directory. Errors reach the user as one line and a non-zero
 exit; set COMMONSABM_DEBUG=1 (or HYDRA_FULL_ERROR=1) for the traceback.
 """
 
@@ -17,14 +18,14 @@ from typing import Any
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from commonsabm.analysis.sensitivity import check_settings as check_sensitivity
 from commonsabm.params.app import MODES, AppConfig
 from commonsabm.params.checks import check, check_values, conf_dir
 from commonsabm.params.errors import describe, reject_unknown_keys
 from commonsabm.params.schema import SECTIONS, ModelConfig
-from commonsabm.runs.jobs import Stopped
+from commonsabm.runs.jobs import RunExists, Stopped, check_target
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
 # the environment of the Python running this command, for the cluster launcher's set-up lines
@@ -45,8 +46,11 @@ def check_app(cfg: DictConfig) -> AppConfig:
 class ValidateBeforeRun(Callback):
     """Reject out-of-range or contradictory settings before any output is created.
 
-    Hydra turns exceptions raised in callbacks into warnings, so a bad config ends the
-    process here with SystemExit, which Hydra lets through.
+    Also refuse a job whose directory holds the results of another configuration, unless
+    ``run.overwrite=true`` (``jobs.check_target``): here, because Hydra writes its
+    ``.hydra/`` files into the directory before the job starts. Hydra turns exceptions
+    raised in callbacks into warnings, so a bad config ends the process here with
+    SystemExit, which Hydra lets through.
     """
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -94,19 +98,61 @@ class AggregateSweep(Callback):
 
 
 def _sweep_configs(config: DictConfig):
-    """Compose the config of each job the sweep will launch (Hydra's basic sweep expansion)."""
-    from hydra import compose
+    """(number, config) of each job the sweep will launch, composed as Hydra's launchers compose them."""
+    from hydra.core.global_hydra import GlobalHydra
 
     from commonsabm.runs.sweep import sweep_plan
 
-    for job in sweep_plan(config.hydra.overrides.task):
-        yield compose(config_name=config.hydra.job.config_name, overrides=job)
+    loader = GlobalHydra.instance().config_loader()
+    for num, overrides in enumerate(sweep_plan(config.hydra.overrides.task)):
+        job = loader.load_sweep_config(config, overrides)
+        with open_dict(job):
+            job.hydra.job.num = num  # as every launcher numbers its jobs
+        yield str(num), job
+
+
+def _output_dir(config: DictConfig, sweep_dir: str | None) -> Path | None:
+    """The job's directory, resolved as Hydra's run_job resolves it; None if only the launcher can name it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    hydra_config = HydraConfig.instance()
+    before = hydra_config.cfg
+    try:
+        hydra_config.set_config(config)  # for ${hydra:...} in the directory's name
+        if sweep_dir is None:
+            return Path(str(config.hydra.run.dir))
+        return Path(sweep_dir) / str(config.hydra.sweep.subdir)
+    except Exception:  # noqa: BLE001 - e.g. a subdirectory named by a SLURM job id, not known yet
+        return None
+    finally:
+        hydra_config.cfg = before
+
+
+def job_yaml(cfg: DictConfig) -> str:
+    """The job's config.yaml, whose SHA-256 says whether two jobs are the same (``jobs.config_digest``).
+
+    The configuration without Hydra's node, and without ``run.overwrite``, which says what to
+    do with an earlier run in the directory, not what this run is: with it or without, a job
+    is the same job, and its config.yaml the same bytes.
+    """
+    run = OmegaConf.masked_copy(cfg.run, [k for k in cfg.run if k != "overwrite"])
+    items = {k: (run if k == "run" else v) for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
+    return OmegaConf.to_yaml(OmegaConf.create(items))
 
 
 def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
+    # the sweep's directory first: it fixes the ${now:...} in its name for the launcher too
+    sweep_dir = str(config.hydra.sweep.dir) if sweep else None
+    basic = "BasicSweeper" in str(config.hydra.sweeper.get("_target_", ""))
     try:
-        for job in (_sweep_configs(config) if sweep else [config]):
-            check_app(_task_part(job))
+        for label, job in (_sweep_configs(config) if sweep else [(None, config)]):
+            app = check_app(_task_part(job))
+            out = _output_dir(job, sweep_dir) if basic or not sweep else None
+            if out is not None:
+                check_target(out, job_yaml(job), app.run.overwrite, label)
+    except RunExists as exc:
+        print(f"commonsabm: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad config
         if os.environ.get("COMMONSABM_DEBUG"):
             raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc
@@ -131,7 +177,7 @@ def _hydra_main(cfg: DictConfig) -> float | None:
     app: AppConfig = OmegaConf.to_object(cfg)
     module, _, function = MODES[app.mode].partition(":")
     job = getattr(importlib.import_module(module), function)
-    return job(app, Path(HydraConfig.get().runtime.output_dir), OmegaConf.to_yaml(cfg))
+    return job(app, Path(HydraConfig.get().runtime.output_dir), job_yaml(cfg))
 
 
 def main() -> None:

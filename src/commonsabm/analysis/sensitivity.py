@@ -263,7 +263,7 @@ def run_mode(app, out: Path, resolved: str) -> None:
     from commonsabm.runs.jobs import tracked
 
     check_settings(app)
-    tracked(out, FILES, resolved, lambda: write_analysis(app, out, resolved))
+    tracked(out, FILES, resolved, lambda: write_analysis(app, out, resolved), overwrite=app.run.overwrite)
 
 
 def write_analysis(app, out: Path, resolved: str) -> None:
@@ -271,6 +271,7 @@ def write_analysis(app, out: Path, resolved: str) -> None:
 
     from commonsabm.params.schema import SECTIONS
     from commonsabm.analysis.sensitivity_report import figure, print_summary, report
+    from commonsabm.runs.jobs import MANIFEST, checksums
     from commonsabm.runs.outputs import atomic_write, manifest
 
     cfg: SensitivityConfig = app.sensitivity
@@ -298,6 +299,7 @@ def write_analysis(app, out: Path, resolved: str) -> None:
         "runs": result["runs"], "sobol_parameters": result["chosen"], "morris_ranking": result["ranking"],
         "seed_noise": None if result["noise"] is None else result["noise"].to_dict(orient="records"),
         "config": dataclasses.asdict(model),
+        "checksums": checksums(out, [name for name in FILES if name != MANIFEST]),  # proof without status.json
     })
     atomic_write(out / "manifest.json", lambda path: path.write_text(json.dumps(info, indent=2)))
     print_summary(result, out)

@@ -46,6 +46,10 @@ class RunConfig:
     replications: int = p(1, 1, 10_000, help="replicate runs in this job; replicate k is seeded by "
                           "numpy.random.SeedSequence(run.seed).spawn(replications)[k]",
                           source="not a model parameter: docs/ODD.md §6.3 (replicate seeds inside a job)")
+    overwrite: bool = p(False, help="replace the results of another configuration found in the output "
+                        "directory; without it such a run is refused and nothing is written. Not part of "
+                        "the job's configuration: left out of config.yaml and of the digest that says "
+                        "whether a job is the same one", source="not a model parameter: README, Outputs")
 
 
 @dataclass

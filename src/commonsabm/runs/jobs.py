@@ -7,6 +7,12 @@ that fails inside a multirun records its failure and returns; the other jobs go 
 again into the same sweep directory (``hydra.sweep.dir=...``), a job whose status is
 ``completed``, whose files are all there and whose configuration is unchanged is skipped.
 
+A job's directory that holds finished results of another configuration is never written
+over unless the user says so (``run.overwrite=true``): see ``check_target``. A job with no
+``status.json`` is trusted only as far as its ``manifest.json`` proves: the manifest records
+the SHA-256 of every other file the job wrote, so files that match it are a completed job,
+and anything else is ``unknown`` (see ``job_record``).
+
 This module imports nothing heavy, so that ``commonsabm.runs.sweep`` can read sweeps quickly.
 """
 
@@ -15,10 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -27,6 +33,8 @@ from typing import Any, Callable, Sequence
 STATUS_FILE = "status.json"
 STATES = ("running", "completed", "failed")
 PARTIAL = ".part"  # the suffix of a file being written; never a name the outputs use
+MANIFEST = "manifest.json"  # written last by a job; its "checksums" cover the job's other files
+CONFIG = "config.yaml"  # the job's resolved configuration, the text config_digest identifies
 
 
 class Stopped(BaseException):
@@ -37,17 +45,40 @@ class Stopped(BaseException):
     """
 
 
+class RunExists(Exception):
+    """The job's directory holds finished results of another configuration; nothing was written."""
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write to a temporary name beside the target, then rename: a file either is whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
-    os.close(fd)
+    tmp = _new_part(path)
     try:
         write(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _new_part(path: Path) -> str:
+    """Create an empty, new ``.NAME.<random>.part`` beside path, readable as the umask allows.
+
+    ``tempfile.mkstemp`` creates mode 600, which keeps outputs from colleagues on a shared
+    file system. Creating with mode 666 instead lets the kernel apply the umask (or a
+    directory's default ACL, which replaces it) as for any file the user makes, atomically:
+    the umask is never read. Reading it with os.umask(0) and setting it back would leave
+    every thread with umask 0 for a moment, and /proc/self/status is Linux's alone and
+    knows nothing of ACLs.
+    """
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}{PARTIAL}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # a name another writer has: draw again
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def read_status(out: Path) -> dict[str, Any] | None:
@@ -68,6 +99,11 @@ def write_status(out: Path, state: str, **fields: Any) -> dict[str, Any]:
     status = {"state": state, **fields}
     atomic_write(Path(out) / STATUS_FILE, lambda p: p.write_text(json.dumps(status, indent=2, default=str)))
     return status
+
+
+def checksums(out: Path, names: Sequence[str]) -> dict[str, str]:
+    """{name: SHA-256} of the named files in out, as status.json and manifest.json record them."""
+    return {name: file_digest(Path(out) / name) for name in names}
 
 
 def file_digest(path: Path) -> str:
@@ -99,14 +135,73 @@ def damaged_files(out: Path, status: dict[str, Any]) -> list[str]:
     return damaged
 
 
+def job_record(out: Path, outputs: Sequence[str] = ()) -> dict[str, Any] | None:
+    """The job's status; without status.json, what its manifest proves; None if it has neither.
+
+    A job whose status.json was deleted (or that was written before jobs kept one) is
+    ``completed`` only if its manifest.json names a SHA-256 for each of its other files and
+    every file matches; then the record is what status.json would say. Otherwise, if the
+    directory holds a manifest or any of ``outputs``, the job is ``unknown``, with the reason
+    in ``error``: never counted, never skipped, and a rerun of its configuration redoes it.
+    """
+    out = Path(out)
+    status = read_status(out)
+    if status is not None:
+        return status
+    if not (out / MANIFEST).is_file():
+        if any((out / name).is_file() for name in outputs):
+            return {"state": "unknown", "error": f"no {STATUS_FILE}, and no {MANIFEST} to check its files against"}
+        return None
+    try:  # which configuration it was, as tracked would have recorded it
+        config: str | None = config_digest((out / CONFIG).read_text())
+    except (OSError, ValueError):
+        config = None
+    record: dict[str, Any] = {"state": "unknown", "config_sha256": config}
+    try:
+        sums = json.loads((out / MANIFEST).read_text()).get("checksums")
+    except (OSError, ValueError, AttributeError) as exc:
+        return {**record, "error": f"no {STATUS_FILE}, and {MANIFEST} is unreadable: {one_line(exc)}"}
+    if not isinstance(sums, dict) or not sums:
+        return {**record, "error": f"no {STATUS_FILE}, and {MANIFEST} records no checksums to check its files against"}
+    proven = {**record, "state": "completed", "files": [*sums, MANIFEST], "checksums": sums}
+    damaged = damaged_files(out, proven)
+    if damaged:
+        return {**record, "error": f"no {STATUS_FILE}, and {', '.join(damaged)} "
+                                   f"{'does' if len(damaged) == 1 else 'do'} not match {MANIFEST} (missing or changed)"}
+    return proven
+
+
 def is_complete(out: Path, files: Sequence[str], resolved: str | None = None) -> bool:
     """True if the job finished, its files are all there and unchanged, and (if given) its config is the same."""
-    status = read_status(out)
+    status = job_record(out)
     if not status or status["state"] != "completed":
         return False
     if any(not (Path(out) / name).is_file() for name in files) or damaged_files(out, status):
         return False
     return resolved is None or status.get("config_sha256") == config_digest(resolved)
+
+
+def check_target(out: Path, resolved: str, overwrite: bool = False, label: str | None = None) -> bool:
+    """Refuse (RunExists) to run into a directory holding finished results of another configuration.
+
+    Finished results are a completed job (status.json, or a manifest that proves its files)
+    or an ``unknown`` one, whose configuration (its config.yaml) is not ``resolved``; a
+    job of the same configuration is the usual resume, skipped or redone. With
+    ``overwrite`` the results are replaced on purpose; returns True then, so the caller
+    can say so. Checked before anything is written into the directory.
+    """
+    record = job_record(out)
+    if not record or record["state"] not in ("completed", "unknown"):
+        return False
+    if record.get("config_sha256") == config_digest(resolved):
+        return False
+    if overwrite:
+        return True
+    what = ("a completed run of another configuration" if record["state"] == "completed"
+            else "results of an unknown or another configuration")
+    job = f"job {label} ({out})" if label else str(out)
+    raise RunExists(f"{job} holds {what}; nothing was written: choose another output directory, "
+                    "or add run.overwrite=true to replace it")
 
 
 def remove_partial_files(out: Path) -> None:
@@ -155,10 +250,13 @@ def _where() -> dict[str, Any]:
 
 
 def tracked(out: Path, files: Sequence[str], resolved: str, work: Callable[[], Any],
-            label: str | None = None) -> Any:
+            label: str | None = None, overwrite: bool = False) -> Any:
     """Run ``work()`` as one job of a sweep, keeping ``out/status.json`` up to date.
 
     Skips the work (returns None) if the job already completed with this configuration.
+    Raises RunExists, writing nothing, if ``out`` holds finished results of another
+    configuration, unless ``overwrite`` (``check_target``; the command line checks this
+    before Hydra writes into the directory, this is for calls from Python).
     If the work raises, the failure is recorded; in a multirun it is then reported on
     stderr and None is returned so the sweep goes on; otherwise the exception is re-raised,
     so a single run still fails with a non-zero exit.
@@ -168,10 +266,11 @@ def tracked(out: Path, files: Sequence[str], resolved: str, work: Callable[[], A
     if is_complete(out, files, resolved):
         print(f"commonsabm: job {label} already complete ({out}); skipping it", file=sys.stderr)
         return None
-    previous = read_status(out)
-    if previous and previous["state"] == "completed":
-        print(f"commonsabm: job {label} completed earlier with another configuration or lost files; "
-              "running it again", file=sys.stderr)
+    if check_target(out, resolved, overwrite, label):
+        print(f"commonsabm: job {label}: replacing the results of another configuration in {out} "
+              "(run.overwrite=true)", file=sys.stderr)
+    elif (job_record(out) or {}).get("state") in ("completed", "unknown"):
+        print(f"commonsabm: job {label} has lost, changed or unproven files; running it again", file=sys.stderr)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     clock = time.perf_counter()
     remove_partial_files(out)
@@ -202,7 +301,7 @@ def tracked(out: Path, files: Sequence[str], resolved: str, work: Callable[[], A
             raise RuntimeError(error)
         print(f"commonsabm: job {label} failed: {error}", file=sys.stderr)
         return None
-    write_status(out, "completed", files=list(files), checksums={name: file_digest(out / name) for name in files},
+    write_status(out, "completed", files=list(files), checksums=checksums(out, files),
                  config_sha256=config_digest(resolved),
                  started=started, finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                  wall_time_seconds=round(time.perf_counter() - clock, 3), **_where())

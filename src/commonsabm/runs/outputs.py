@@ -27,7 +27,7 @@ from commonsabm import __version__
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
-from commonsabm.runs.jobs import atomic_write, tracked
+from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, tracked
 from commonsabm.sim.model import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
 from commonsabm.sim.terms import KINDS, SOURCES
@@ -136,7 +136,9 @@ def rerun() -> dict[str, Any]:
                if source.provider == "command-line"]
     if hydra_cfg.job.config_name != "config":
         options.append(f"--config-name={hydra_cfg.job.config_name}")
-    overrides = list(hydra_cfg.overrides.task)
+    # run.overwrite says what to do with an earlier run in the directory, not what this run is:
+    # a rerun into a new directory has no need of it, and must not replace a run by accident
+    overrides = [o for o in hydra_cfg.overrides.task if o.split("=", 1)[0].lstrip("+~") != "run.overwrite"]
     return {"overrides": overrides, "rerun": shlex.join(["python", "-m", "commonsabm", *options, *overrides])}
 
 
@@ -206,8 +208,12 @@ def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
     seeding = {"replications": run.replications, "seeds": result["seeds"],
                "seeding": "replicate k ran with CommonsModel(rng=numpy.random.SeedSequence(seed, spawn_key=(k,))), "
                           "the k-th child of numpy.random.SeedSequence(seed).spawn(replications)"}
-    atomic_write(out / "manifest.json", lambda p: p.write_text(json.dumps(
-        {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg)}, indent=2)))
+    # the manifest, written last, records every other file's SHA-256: proof of the job's files
+    # should its status.json be lost (jobs.job_record)
+    sums = checksums(out, [name for name in OUTPUT_FILES if name != MANIFEST])
+    atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(
+        {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg), "checksums": sums},
+        indent=2)))
     if progress:
         print_summary(summaries, out)
     return result
@@ -225,11 +231,13 @@ def run_mode(app, out: Path, resolved: str) -> None:
     """The `run` mode: the job's replicates of the configured scenario, with all their outputs.
 
     The job's status.json says whether it is running, completed or failed; a completed job
-    is skipped when a sweep is run again into the same directory (see ``jobs.tracked``).
+    is skipped when a sweep is run again into the same directory, and a directory holding
+    the results of another configuration is kept unless ``run.overwrite`` (see ``jobs.tracked``).
     """
     settings = checked(ModelConfig.of(app), app.run)
     tracked(out, OUTPUT_FILES, resolved,
-            lambda: run_and_write(settings, out, scenario=app.scenario, resolved=resolved))
+            lambda: run_and_write(settings, out, scenario=app.scenario, resolved=resolved),
+            overwrite=app.run.overwrite)
 
 
 def _progress(total: int, scenario: str, enabled: bool):

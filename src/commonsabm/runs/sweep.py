@@ -14,8 +14,10 @@ Hydra skips its end-of-sweep callback when a job raises, so run the command your
 
 Each job's state comes from its ``status.json`` (see ``jobs.py``): ``completed``,
 ``failed``, ``running`` (started and not finished, or killed), or ``missing`` (the sweep
-planned it, but it has no status: it never started). A job whose files cannot be read is
-``failed`` with the reason; no job is ever dropped. The command refuses (exit 2, nothing
+planned it, but it has no status: it never started). A job with outputs but no
+``status.json`` is ``completed`` only if its files match the SHA-256 its ``manifest.json``
+records, and ``unknown`` otherwise (``jobs.job_record``): never counted as a result. A job
+whose files cannot be read is ``failed`` with the reason; no job is ever dropped. The command refuses (exit 2, nothing
 written) when a job that completed has lost or damaged files: rerun the sweep to redo it.
 """
 
@@ -30,7 +32,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
-from commonsabm.runs.jobs import STATUS_FILE, atomic_write, damaged_files, read_status
+from commonsabm.runs.jobs import STATUS_FILE, atomic_write, damaged_files, job_record, read_status
 
 SUMMARY_FILE = "sweep_summary.parquet"
 MONTHLY_FILE = "sweep_monthly.parquet"
@@ -38,6 +40,7 @@ SERIES = "timeseries.parquet"
 KEYS = ("job", "replicate", "seed", "state", "error")  # the first columns of .summary
 INDEX = ("replicate", "month", "date")  # columns of timeseries.parquet that are not metrics
 FINAL_MONTHS = 12  # X_final is the mean of the last twelve months
+STATES = ("completed", "failed", "running", "missing", "unknown")  # a job's state in .summary
 
 
 class SweepResults(NamedTuple):
@@ -194,14 +197,14 @@ def _load_job(path: Path | None, name: str, planned: list[str] | None,
         overrides = _yaml(path / ".hydra" / "overrides.yaml") or overrides
     columns = _override_columns(overrides)
     seed, replications = _run_settings(path, columns, base)
-    status = read_status(path) if path is not None else None
-    if status is None and path is not None and (path / SERIES).is_file():
-        status = {"state": "completed"}  # a job written before status files existed
+    status = job_record(path, (SERIES,)) if path is not None else None
     state = status["state"] if status else "missing"
     error = None
     if status and state == "failed":
         kind = status.get("exception")
         error = f"{kind}: {status.get('error')}" if kind else str(status.get("error"))
+    elif state == "unknown":
+        error = status["error"]
     monthly = None
     metric_rows: list[tuple[int, dict[str, float]]] = []
     if state == "completed":
@@ -282,7 +285,7 @@ def job_states(summary: pd.DataFrame) -> dict[str, int]:
     """How many jobs are in each state (a job counts once, whatever its replicates)."""
     jobs = summary.drop_duplicates("job")
     counts = jobs["state"].value_counts()
-    return {state: int(counts.get(state, 0)) for state in ("completed", "failed", "running", "missing")}
+    return {state: int(counts.get(state, 0)) for state in STATES}
 
 
 def _arrow_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -307,14 +310,14 @@ def write_sweep(path: str | os.PathLike, results: SweepResults | None = None) ->
 
 
 def report(path: str | os.PathLike, results: SweepResults, file=sys.stdout) -> None:
-    """Print the counts of jobs by state, and each failure."""
+    """Print the counts of jobs by state, and each failure and unknown job."""
     states = results.states
     total = sum(states.values())
     counts = ", ".join(f"{n} {state}" for state, n in states.items() if n or state in ("completed", "failed"))
     print(f"sweep {path}: {total} jobs: {counts}", file=file)
-    failed = results.summary[results.summary["state"] == "failed"].drop_duplicates("job")
-    for _, row in failed.iterrows():
-        print(f"  job {row['job']} failed: {row['error']}", file=file)
+    listed = results.summary[results.summary["state"].isin(("failed", "unknown"))].drop_duplicates("job")
+    for _, row in listed.iterrows():
+        print(f"  job {row['job']} {row['state']}: {row['error']}", file=file)
     print(f"tables: {Path(path) / SUMMARY_FILE}, {Path(path) / MONTHLY_FILE}", file=file)
 
 
