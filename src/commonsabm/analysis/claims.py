@@ -152,16 +152,26 @@ def combined(statuses: list[str], combine: str) -> str:
     return "supported" if (all(holds) if combine == "all" else any(holds)) else "not supported"
 
 
-def _lacking_levels(df: pd.DataFrame, part: Part) -> list[str]:
+def _needs(parts: list[Part]) -> dict[str, tuple[str, ...]]:
+    """The lever levels a set of parts needs between them, each lever once."""
+    needed: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for lever, levels in part.needs().items():
+            needed[lever] = tuple(dict.fromkeys((*needed.get(lever, ()), *levels)))
+    return needed
+
+
+def _lacking_levels(df: pd.DataFrame, needed: dict[str, tuple[str, ...]]) -> list[str]:
+    """One line per lever the sweep did not run at every level ``needed`` names."""
     lacking = []
-    for lever, needed in part.needs().items():
+    for lever, levels in needed.items():
         have = levels_present(df, lever)
-        absent = [level for level in needed if level not in have]
+        absent = [level for level in levels if level not in have]
         if not absent:
             continue
         ran = f"was not swept (every job ran {have[0]})" if lever not in df.columns else \
             f"has no {', '.join(absent)} jobs (the sweep ran {', '.join(have)})"
-        lacking.append(f"lever: {lever} {ran}; {part.label} needs {' and '.join(needed)}")
+        lacking.append(f"lever: {lever} {ran}; the claim needs {' and '.join(levels)}")
     return lacking
 
 
@@ -169,7 +179,7 @@ def missing(df: pd.DataFrame, claim: Claim, end: str | None, estimates: list[Est
     """What the sweep lacks to answer the claim (its horizon, a lever's level, replicates), in words.
 
     ``end`` is the last month every completed job reached (None if unknown). A claim whose
-    parts combine with 'any' can be answered by one part the sweep can estimate and that holds.
+    parts combine with 'any' is answered by one part the sweep can estimate and that holds.
     """
     lacks = []
     if claim.horizon is not None:
@@ -177,11 +187,11 @@ def missing(df: pd.DataFrame, claim: Claim, end: str | None, estimates: list[Est
             lacks.append(f"horizon: the sweep's last month is not known; the claim is about {claim.horizon}")
         elif parse_month(end)[0] < claim.horizon:
             lacks.append(f"horizon: the sweep ends in {end}; the claim is about {claim.horizon}")
-    by_part = [_lacking_levels(df, part) for part in claim.parts]
-    if claim.combine == "any" and any(not lack and est.status(part.sign) == "supported"
-                                      for lack, est, part in zip(by_part, estimates, claim.parts)):
-        by_part = []
-    lacks += list(dict.fromkeys(text for lack in by_part for text in lack))
+    parts = claim.parts
+    if claim.combine == "any" and any(not _lacking_levels(df, part.needs()) and est.status(part.sign) == "supported"
+                                      for est, part in zip(estimates, parts)):
+        parts = []
+    lacks += _lacking_levels(df, _needs(parts))
     replicates = int(df["replicate"].nunique()) if "replicate" in df.columns else 0
     if replicates < MIN_REPLICATES:
         lacks.append(f"replicates: {replicates} per cell; a 95% interval needs at least {MIN_REPLICATES}")
