@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from conftest import CONF
@@ -283,3 +284,18 @@ def test_every_field_is_documented_and_its_default_is_allowed(key, value, f):
 
 def test_the_default_configuration_passes_its_own_checks():
     check(ModelConfig(), RunConfig())
+
+
+# ---------------------------------------------------------------- config= as a manifest records it
+def test_a_dict_of_sections_is_checked_like_every_other_route():
+    """config= takes the nested dict a manifest holds; a partial one changes only what it names."""
+    model = CommonsModel(population=2000, end="2011-12", config={"ubi": {"level": 300.0, "start": "2011-01"},
+                                                                 "commons": {"coop": {"overheads": 900.0}}})
+    assert model.config == from_keywords(ubi_level=300.0, ubi_start="2011-01", commons_coop_overheads=900.0,
+                                         run_population=2000, run_end="2011-12").model
+    for config, names in (({"ubi": {"levle": 3}}, "'ubi.levle'"), ({"ubi": {"level": -5}}, "ubi.level=-5"),
+                          ({"nope": {}}, "unknown section 'nope'"), ({"ubi": 300}, "ubi=300")):
+        with pytest.raises(ConfigError, match=re.escape(names)):
+            CommonsModel(population=2000, end="2011-12", config=config)
+    with pytest.raises(TypeError, match="a dict of sections"):
+        CommonsModel(population=2000, end="2011-12", config=[("ubi", {})])

@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import random
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_clean_run, commonsabm
+from conftest import assert_clean_run, commonsabm, user_env
 from omegaconf import OmegaConf
 
 from commonsabm import CommonsModel
-from commonsabm.runs.outputs import OUTPUT_FILES, timeseries
+from commonsabm.runs.outputs import OUTPUT_FILES, from_manifest, timeseries
 from commonsabm.runs.sweep import load_sweep
 
 RICH = {"ubi": "modest", "ubi_start": "2011-01", "investment_fund": "present", "investment_fund_start": "2011-01",
@@ -142,40 +144,44 @@ def test_another_seed_through_the_command_line_gives_another_run(cli_runs):
 
 # ---------------------------------------------------------------- from the manifest alone
 def rerun_from_manifest(run: Path, where: Path) -> Path:
-    """Run again from nothing but the recipe in run/manifest.json, in another directory."""
+    """Run again from nothing but the recipe in run/manifest.json, in another directory, word for word.
+
+    The recipe names the interpreter that ran the job by its absolute path (a bare `python`
+    may be another environment without commonsabm), so it is run exactly as recorded.
+    """
     command = shlex.split(read_manifest(run)["rerun"])
-    assert command[:3] == ["python", "-m", "commonsabm"]
-    return run_cli(command[3:], where / "rerun", cwd=where)
+    assert command[:3] == [sys.executable, "-m", "commonsabm"]
+    out = where / "rerun"
+    result = subprocess.run([*command, f"hydra.run.dir={out}"], cwd=where, env=user_env(),
+                            capture_output=True, text=True, timeout=300)
+    assert_clean_run(result, out, OUTPUT_FILES)
+    return out
 
 
 def test_the_manifest_alone_reruns_a_run(cli_runs, tmp_path):
     assert_same_outputs(cli_runs["first"], rerun_from_manifest(cli_runs["first"], tmp_path))
 
 
-def keywords_from(config: dict, prefix: str = "") -> dict:
-    """The manifest's nested configuration as CommonsModel's `<section>_<field>` keywords."""
-    flat = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(keywords_from(value, f"{prefix}{key}_"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def test_the_manifest_reproduces_every_replicate_in_python(cli_runs):
-    """docs/ODD.md §10.1, without Hydra or conf/: the recorded configuration and seeds rebuild each replicate exactly."""
+    """docs/ODD.md §10.1, without Hydra: the manifest's `config`, as it is, and its seeds rebuild each replicate
+    exactly, through `CommonsModel(config=manifest["config"])` and through `from_manifest`."""
     run = cli_runs["first"]
     manifest = read_manifest(run)
     written = pd.read_parquet(run / "timeseries.parquet")
     assert sorted(written["replicate"].unique()) == [seed["replicate"] for seed in manifest["seeds"]]
     for seed in manifest["seeds"]:
         rng = np.random.SeedSequence(seed["entropy"], spawn_key=tuple(seed["spawn_key"]))
-        model = CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
-                             rng=rng, **keywords_from(manifest["config"]))
-        model.run()
-        replicate = written[written["replicate"] == seed["replicate"]].drop(columns="replicate")
-        pd.testing.assert_frame_equal(replicate.reset_index(drop=True), timeseries(model), check_exact=True)
+        by_hand = CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
+                               rng=rng, config=manifest["config"])
+        for model in (by_hand, from_manifest(run, replicate=seed["replicate"])):
+            model.run()
+            replicate = written[written["replicate"] == seed["replicate"]].drop(columns="replicate")
+            pd.testing.assert_frame_equal(replicate.reset_index(drop=True), timeseries(model), check_exact=True)
+
+
+def test_from_manifest_refuses_a_replicate_the_run_does_not_have(cli_runs):
+    with pytest.raises(ValueError, match=r"replicate=5 is not in this run; allowed: 0, 1"):
+        from_manifest(cli_runs["first"] / "manifest.json", replicate=5)
 
 
 # ---------------------------------------------------------------- a sweep, whatever the launcher

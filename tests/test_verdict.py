@@ -141,7 +141,11 @@ def test_reduced_debate_sweep_writes_a_verdict(tmp_path):
         row = re.search(rf"^\| {key} \|.*$", text, re.M)
         assert row, key
         assert re.search(interval, row.group(0)), row.group(0)
-        assert re.search(r"\*\*(supported|not supported|depends)\*\*", row.group(0)), row.group(0)
+        assert re.search(r"\*\*(supported|not supported|depends|cannot answer)\*\*", row.group(0)), row.group(0)
+    # the runs end in 2020, so P1 ("by 2030") cannot be answered, and says why; the others can
+    assert re.search(r"^\| P1 \|.*\*\*cannot answer\*\*", text, re.M)
+    assert re.search(r"^- \*\*P1\*\*: horizon: the sweep ends in 2020-12; the claim is about 2030$", text, re.M)
+    assert len(re.findall(r"\*\*cannot answer\*\* \|", text)) == 1
     assert set(FACTORS) <= set(pd.read_parquet(sweep / "sweep_summary.parquet").columns)
 
 
@@ -197,3 +201,88 @@ def test_the_packaged_findings_are_read():
 
     findings = Findings.read()
     assert findings.by_output and "packaged" in findings.source
+
+
+# ---------------------------------------------------------------- a verdict that says when it cannot answer
+def status_and_missing(verdict) -> dict[str, tuple[str, list[str]]]:
+    return {r.claim.key: (r.status, r.missing) for r in verdict.claims}
+
+
+def test_a_claim_about_2030_on_a_sweep_that_ends_earlier_cannot_be_answered():
+    short = status_and_missing(compute(synthetic(), end="2013-12"))
+    assert short["P1"] == ("cannot answer", ["horizon: the sweep ends in 2013-12; the claim is about 2030"])
+    # claims that name no year are judged as before
+    assert short["P2"] == ("supported", []) and short["D1"] == ("supported", [])
+    assert status_and_missing(compute(synthetic(), end="2030-12"))["P1"][1] == []
+    # a sweep whose end is not known cannot speak to a year either, and says so
+    assert "horizon: the sweep's last month is not known" in status_and_missing(compute(synthetic()))["P1"][1][0]
+    text = markdown(compute(synthetic(), end="2013-12"), SRC)
+    block = text.split("## Cannot answer", 1)[1].split("## Claims", 1)[0]
+    assert re.findall(r"^- \*\*(\w+)\*\*", block, re.M) == ["P1"]
+    assert re.search(r"^\| P1 \|.*\*\*cannot answer\*\*", text, re.M)
+
+
+def test_a_sweep_without_a_lever_names_the_lever_each_claim_lacks():
+    unswept = status_and_missing(compute(synthetic().drop(columns="investment_fund"), end="2030-12"))
+    for key in ("P2", "S1"):  # the fund contrast, and the package that includes the fund
+        status, lacks = unswept[key]
+        assert status == "cannot answer", key
+        expected = "lever: investment_fund was not swept (every job ran none); the claim needs present and none"
+        assert expected in lacks, lacks
+    assert unswept["D1"] == ("supported", [])  # austerity's contrast needs no fund
+    one_level = synthetic()
+    one_level = one_level[one_level["investment_fund"] == "none"]
+    status, lacks = status_and_missing(compute(one_level, end="2030-12"))["P2"]
+    assert status == "cannot answer" and lacks[0].startswith("lever: investment_fund has no present jobs")
+    # D4 holds if either interaction does: without procurement, the austerity one answers it
+    assert status_and_missing(compute(synthetic().drop(columns="procurement"), end="2030-12"))["D4"] == (
+        "supported", [])
+
+
+def test_a_sweep_with_one_replicate_says_an_interval_needs_two():
+    single = synthetic()
+    single = single[single["replicate"].isna() | (single["replicate"] == 0)]
+    for key, (status, lacks) in status_and_missing(compute(single, end="2030-12")).items():
+        assert status == "cannot answer", key
+        assert lacks[-1] == "replicates: 1 per cell; a 95% interval needs at least 2", key
+
+
+def test_the_sweeps_end_is_the_earliest_last_month_of_any_replicate():
+    from commonsabm.analysis.verdict import sweep_end
+
+    monthly = pd.DataFrame({"job": ["0", "0", "1", "1"], "replicate": [0, 0, 0, 0],
+                            "date": ["2013-11", "2013-12", "2012-11", "2012-12"]})
+    assert sweep_end(monthly) == "2012-12"
+    assert sweep_end(monthly.iloc[0:0]) is None
+
+
+def test_a_short_sweep_without_levers_warns_in_the_verdict_and_on_stderr(tmp_path):
+    """A real sweep that ends in 2013 and sweeps UBI alone: the report and the command say what it lacks."""
+    import subprocess
+    import sys
+
+    from conftest import user_env
+    from test_sweep import cli
+
+    sweep = tmp_path / "short"
+    result = cli(["+experiment=debate", "run.population=1000", "run.end=2013-12", "run.replications=2",
+                  "ubi=none,full", "ubi.start=2011-01", "austerity=continued", "procurement=prime_biased",
+                  "sanctions=punitive", "investment_fund=none", "place=deprived_northern",
+                  f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    command = subprocess.run([sys.executable, "-m", "commonsabm.analysis.verdict", str(sweep)], cwd=tmp_path,
+                             env=user_env(), capture_output=True, text=True, timeout=300)
+    assert command.returncode == 0, command.stderr
+    warnings = [line for line in command.stderr.splitlines() if "warning:" in line]
+    text = (sweep / VERDICT_FILE).read_text()
+    block = text.split("## Cannot answer", 1)[1].split("## Claims", 1)[0]
+    # the same claims, with the same reasons, in the report and on stderr
+    assert [re.search(r"warning: (\w+) cannot", w).group(1) for w in warnings] == \
+        re.findall(r"^- \*\*(\w+)\*\*", block, re.M)
+    p1 = next(w for w in warnings if "P1 cannot" in w)
+    assert "horizon: the sweep ends in 2013-12; the claim is about 2030" in p1
+    assert "replicates" not in command.stderr  # two replicates give an interval
+    p2 = next(w for w in warnings if "P2 cannot" in w)
+    assert "lever: investment_fund has no present jobs (the sweep ran none)" in p2
+    d1 = next(w for w in warnings if "D1 cannot" in w)
+    assert "lever: austerity has no reversed jobs" in d1 and "horizon" not in d1

@@ -16,8 +16,21 @@ from typing import Callable, Literal
 
 import pandas as pd
 
-from commonsabm.analysis.estimates import Estimate, _filter, change, effect, interaction, package_place_gap
+from commonsabm.analysis.estimates import (
+    FACTORS,
+    PACKAGE,
+    Estimate,
+    _filter,
+    change,
+    effect,
+    interaction,
+    levels_present,
+    package_place_gap,
+)
 from commonsabm.analysis.findings import Findings
+from commonsabm.params.months import parse_month
+
+MIN_REPLICATES = 2  # an interval (± 1.96 SD/√n) needs a standard deviation
 
 @dataclass
 class Part:
@@ -27,6 +40,14 @@ class Part:
     sign: int
     estimate: Callable[[pd.DataFrame, dict[str, str] | None], Estimate]
     fixed: dict[str, str] = field(default_factory=dict)  # strata the claim itself fixes
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the levels of each lever it compares
+
+    def needs(self) -> dict[str, tuple[str, ...]]:
+        """Every lever level the sweep must have run for this part to be estimated."""
+        needed = {lever: tuple(levels) for lever, levels in self.levels.items()}
+        for lever, level in self.fixed.items():
+            needed[lever] = tuple(dict.fromkeys((*needed.get(lever, ()), level)))
+        return needed
 
 
 @dataclass
@@ -37,17 +58,20 @@ class Claim:
     moderators: tuple[str, ...]  # levers across whose levels the claim may change sign
     note: str = ""
     combine: Literal["all", "any"] = "all"  # whether every part must hold, or any one suffices
+    horizon: int | None = None  # the year the claim speaks of ("by 2030"): the sweep must run into it
 
 
 def _effect_part(label, lever, level, reference, metric, sign, fixed=None) -> Part:
     fixed = fixed or {}
     return Part(label, metric, sign,
-                lambda df, where: effect(df, lever, level, reference, metric, {**fixed, **(where or {})}), fixed)
+                lambda df, where: effect(df, lever, level, reference, metric, {**fixed, **(where or {})}), fixed,
+                {lever: (level, reference)})
 
 
 def _interaction_part(label, moderator, mod_level, mod_reference, metric, sign) -> Part:
     return Part(label, metric, sign, lambda df, where: interaction(
-        df, "ubi", "full", "none", moderator, mod_level, mod_reference, metric, where))
+        df, "ubi", "full", "none", moderator, mod_level, mod_reference, metric, where),
+        levels={"ubi": ("full", "none"), moderator: (mod_level, mod_reference)})
 
 
 CONTINUED = {"austerity": "continued"}
@@ -58,7 +82,7 @@ CLAIMS: list[Claim] = [
                         "volunteering_rate_final", +1, CONTINUED),
            _effect_part("organisations, UBI full − none, austerity continued", "ubi", "full", "none",
                         "orgs_total_final", +1, CONTINUED)],
-          ("place",)),
+          ("place",), horizon=2030),
     Claim("P2", "Parker: a social investment fund plus commissioning that scales the commons grows the "
                 "commons even with austerity continuing.",
           [_effect_part("organisations, fund present − none, austerity continued", "investment_fund",
@@ -99,7 +123,9 @@ CLAIMS: list[Claim] = [
     Claim("S1", "Seed 000: the same policy package does less in a deprived northern place than in an "
                 "affluent southern one.",
           [Part("organisations, (package − baseline) deprived − affluent", "orgs_total_final", -1,
-                lambda df, where: package_place_gap(_filter(df, where), "orgs_total_final"))],
+                lambda df, where: package_place_gap(_filter(df, where), "orgs_total_final"),
+                levels={**{lever: (level, FACTORS[lever]) for lever, level in PACKAGE.items()},
+                        "place": ("deprived_northern", "affluent_southern")})],
           (), note="package: UBI full, austerity reversed, procurement reformed, sanctions ended, fund present",
           ),
 ]
@@ -111,6 +137,7 @@ class ClaimResult:
     estimates: list[Estimate]
     status: str
     depends_on: str
+    missing: list[str] = field(default_factory=list)  # what the sweep lacks to answer it; empty if nothing
 
 
 def _levels(df: pd.DataFrame, column: str) -> list[str]:
@@ -125,11 +152,58 @@ def combined(statuses: list[str], combine: str) -> str:
     return "supported" if (all(holds) if combine == "all" else any(holds)) else "not supported"
 
 
-def judge(df: pd.DataFrame, claim: Claim, findings: Findings) -> ClaimResult:
+def _needs(parts: list[Part]) -> dict[str, tuple[str, ...]]:
+    """The lever levels a set of parts needs between them, each lever once."""
+    needed: dict[str, tuple[str, ...]] = {}
+    for part in parts:
+        for lever, levels in part.needs().items():
+            needed[lever] = tuple(dict.fromkeys((*needed.get(lever, ()), *levels)))
+    return needed
+
+
+def _lacking_levels(df: pd.DataFrame, needed: dict[str, tuple[str, ...]]) -> list[str]:
+    """One line per lever the sweep did not run at every level ``needed`` names."""
+    lacking = []
+    for lever, levels in needed.items():
+        have = levels_present(df, lever)
+        absent = [level for level in levels if level not in have]
+        if not absent:
+            continue
+        ran = f"was not swept (every job ran {have[0]})" if lever not in df.columns else \
+            f"has no {', '.join(absent)} jobs (the sweep ran {', '.join(have)})"
+        lacking.append(f"lever: {lever} {ran}; the claim needs {' and '.join(levels)}")
+    return lacking
+
+
+def missing(df: pd.DataFrame, claim: Claim, end: str | None, estimates: list[Estimate]) -> list[str]:
+    """What the sweep lacks to answer the claim (its horizon, a lever's level, replicates), in words.
+
+    ``end`` is the last month every completed job reached (None if unknown). A claim whose
+    parts combine with 'any' is answered by one part the sweep can estimate and that holds.
+    """
+    lacks = []
+    if claim.horizon is not None:
+        if end is None:
+            lacks.append(f"horizon: the sweep's last month is not known; the claim is about {claim.horizon}")
+        elif parse_month(end)[0] < claim.horizon:
+            lacks.append(f"horizon: the sweep ends in {end}; the claim is about {claim.horizon}")
+    parts = claim.parts
+    if claim.combine == "any" and any(not _lacking_levels(df, part.needs()) and est.status(part.sign) == "supported"
+                                      for est, part in zip(estimates, parts)):
+        parts = []
+    lacks += _lacking_levels(df, _needs(parts))
+    replicates = int(df["replicate"].nunique()) if "replicate" in df.columns else 0
+    if replicates < MIN_REPLICATES:
+        lacks.append(f"replicates: {replicates} per cell; a 95% interval needs at least {MIN_REPLICATES}")
+    return lacks
+
+
+def judge(df: pd.DataFrame, claim: Claim, findings: Findings, end: str | None = None) -> ClaimResult:
     estimates = [part.estimate(df, None) for part in claim.parts]
     overall = combined([e.status(p.sign) for e, p in zip(estimates, claim.parts)], claim.combine)
+    lacks = missing(df, claim, end, estimates)
     depends = []
-    for moderator in claim.moderators:
+    for moderator in claim.moderators if not lacks else ():
         levels = _levels(df, moderator)
         if len(levels) < 2 or any(moderator in p.fixed for p in claim.parts):
             continue
@@ -140,7 +214,7 @@ def judge(df: pd.DataFrame, claim: Claim, findings: Findings) -> ClaimResult:
             if any(holds) and any(against):
                 where = ", ".join(f"{lvl}: {e.text()}" for lvl, e in zip(levels, within))
                 depends.append(f"{moderator} ({part.label}: {where})")
-    status = "depends" if depends else overall
+    status = "cannot answer" if lacks else "depends" if depends else overall
     sens = list(dict.fromkeys(findings.about(p.metric) for p in claim.parts)) + findings.inert_notes()
     depends_text = "; ".join(depends) if depends else "—"
-    return ClaimResult(claim, estimates, status, f"{depends_text}<br>sensitivity: {'; '.join(sens)}")
+    return ClaimResult(claim, estimates, status, f"{depends_text}<br>sensitivity: {'; '.join(sens)}", lacks)

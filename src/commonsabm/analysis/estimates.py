@@ -26,6 +26,9 @@ FACTORS: dict[str, str] = {
     "investment_fund": "none",
     "place": "deprived_northern",
 }
+# S1's policy package: each lever at the level the Davies and Bua programme (with UBI) sets
+PACKAGE: dict[str, str] = {"ubi": "full", "austerity": "reversed", "procurement": "reformed",
+                           "sanctions": "ended", "investment_fund": "present"}
 
 @dataclass
 class Estimate:
@@ -76,6 +79,13 @@ def completed(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _factors(df: pd.DataFrame, *exclude: str) -> list[str]:
     return [f for f in FACTORS if f in df.columns and f not in exclude]
+
+
+def levels_present(df: pd.DataFrame, lever: str) -> list[str]:
+    """The levels of a lever the sweep ran: its column's values, or its reference level if it was not swept."""
+    if lever not in df.columns:
+        return [FACTORS[lever]]  # as ``_filter`` reads an absent lever
+    return sorted(df[lever].dropna().astype(str).unique())
 
 
 def _filter(df: pd.DataFrame, where: dict[str, str] | None) -> pd.DataFrame:
@@ -136,9 +146,7 @@ def change(df: pd.DataFrame, metrics: list[str], where: dict[str, str] | None = 
 
 def package_place_gap(df: pd.DataFrame, metric: str) -> Estimate:
     """S1: (the full package minus the baseline) in the deprived place minus in the affluent one."""
-    package = {"ubi": "full", "austerity": "reversed", "procurement": "reformed",
-               "sanctions": "ended", "investment_fund": "present"}
-    base = {k: FACTORS[k] for k in package}
+    base = {k: FACTORS[k] for k in PACKAGE}
     if "place" not in df.columns:
         return Estimate()
 
@@ -148,5 +156,5 @@ def package_place_gap(df: pd.DataFrame, metric: str) -> Estimate:
 
     gaps = {}
     for place in ("deprived_northern", "affluent_southern"):
-        gaps[place] = cell(package, place) - cell(base, place)
+        gaps[place] = cell(PACKAGE, place) - cell(base, place)
     return Estimate.of((gaps["deprived_northern"] - gaps["affluent_southern"]).dropna())

@@ -6,7 +6,9 @@ the sweep directory. A multirun whose config sets ``verdict: true`` (``+experime
 calls it when it ends; ``python -m commonsabm.analysis.verdict DIR [--sensitivity PATH]``
 does the same at any time. The estimator is in ``analysis.estimates``, the claims in
 ``analysis.claims``, and what each metric is sensitive to is read from a sensitivity
-analysis's output (``analysis.findings``).
+analysis's output (``analysis.findings``). A claim the sweep cannot answer (too short a
+horizon, a lever or level not run, a single replicate) is marked so, with what is missing,
+in verdict.md and on stderr.
 """
 
 from __future__ import annotations
@@ -62,9 +64,18 @@ class Verdict:
     replicates: int
     failed: int
     findings: Findings
+    end: str | None = None  # the last month every completed replicate reached
 
 
-def compute(summary: pd.DataFrame, findings: Findings | None = None) -> Verdict:
+def sweep_end(monthly: pd.DataFrame) -> str | None:
+    """The last month every completed replicate of a sweep reached (``load_sweep(...).monthly``): its horizon."""
+    if monthly.empty or "date" not in monthly.columns:
+        return None
+    return str(monthly.groupby(["job", "replicate"])["date"].max().min())
+
+
+def compute(summary: pd.DataFrame, findings: Findings | None = None, end: str | None = None) -> Verdict:
+    """The verdict of a sweep's summary; ``end`` is ``sweep_end(monthly)`` (claims about a year need it)."""
     findings = Findings.read() if findings is None else findings
     df = completed(summary)
     main = pd.DataFrame({metric: [effect(df, lever, level, ref, metric) for lever, level, ref, _ in CONTRASTS]
@@ -76,10 +87,16 @@ def compute(summary: pd.DataFrame, findings: Findings | None = None) -> Verdict:
             rows.append([interaction(df, "ubi", ubi, "none", moderator, mod_level, mod_ref, metric)
                          for metric in METRICS])
     inter = pd.DataFrame(rows, index=labels, columns=list(METRICS), dtype=object)
-    claims = [judge(df, claim, findings) for claim in CLAIMS]
+    claims = [judge(df, claim, findings, end) for claim in CLAIMS]
     cells = df[_factors(df)].drop_duplicates().shape[0] if _factors(df) else int(df["job"].nunique())
     failed = int(summary.loc[summary["state"] != "completed", "job"].nunique())
-    return Verdict(main, inter, claims, cells, int(df["replicate"].nunique()), failed, findings)
+    return Verdict(main, inter, claims, cells, int(df["replicate"].nunique()), failed, findings, end)
+
+
+def cannot_answer(verdict: Verdict) -> list[str]:
+    """One line per claim the sweep cannot answer, naming what it lacks."""
+    return [f"{r.claim.key} cannot be answered by this sweep: {'; '.join(r.missing)}"
+            for r in verdict.claims if r.missing]
 
 
 def _table(frame: pd.DataFrame, first: str) -> list[str]:
@@ -99,7 +116,8 @@ def markdown(verdict: Verdict, sweep_dir: Path) -> str:
         "(mean ± 1.96 × SD/√n across replicates). Cells that differ only in the lever and share a "
         "replicate index (the same seed: common random numbers) are paired; the differences are "
         "averaged over the other levers' cells within each replicate. Metrics are the mean of "
-        "the final 12 months of each run.", "",
+        "the final 12 months of each run." + (f" The runs end in {verdict.end}." if verdict.end else ""), "",
+        *_cannot_answer_block(verdict),
         "## Claims", "",
         "| claim | wording | contrast (metric) | estimate [95% CI] | verdict | depends on |",
         "|---|---|---|---|---|---|",
@@ -113,7 +131,9 @@ def markdown(verdict: Verdict, sweep_dir: Path) -> str:
     out += ["", "Verdicts: *supported*: every interval excludes 0 in the claimed direction (or, for a claim "
             "whose parts combine with 'any', one part's does); *not supported*: an interval includes 0 or excludes it the other way; "
             "*depends*: the claimed effect holds in one place or austerity path and has the opposite sign "
-            "in another (named, with the estimates). 'sensitivity' names the parameters whose Morris "
+            "in another (named, with the estimates); *cannot answer*: the sweep lacks the horizon, a lever's "
+            "level or the replicates the claim needs (listed above the table; the estimates are what the "
+            "sweep gives, not a verdict). 'sensitivity' names the parameters whose Morris "
             f"mu* exceeds the seed noise, most influential first, read from {verdict.findings.source} "
             "(method: docs/validation.md §2).", "",
             "## Main effects", "", *_table(verdict.main, "lever"), "",
@@ -122,6 +142,16 @@ def markdown(verdict: Verdict, sweep_dir: Path) -> str:
             *_table(verdict.interactions, "interaction"), "",
             "## Figures", "", f"![main effects]({MAIN_FIGURE})", "", f"![interactions]({INTERACTION_FIGURE})", ""]
     return "\n".join(out)
+
+
+def _cannot_answer_block(verdict: Verdict) -> list[str]:
+    lines = [f"- **{r.claim.key}**: " + "; ".join(r.missing) for r in verdict.claims if r.missing]
+    if not lines:
+        return []
+    return ["## Cannot answer", "",
+            "This sweep lacks what these claims need (the year they speak of, a lever or level they "
+            "compare, or two replicates for an interval), so they are marked *cannot answer*:", "",
+            *lines, ""]
 
 
 def _plot_main(verdict: Verdict, path: Path) -> None:
@@ -179,13 +209,17 @@ def write_verdict(sweep_dir: str | os.PathLike, sensitivity: str | os.PathLike |
     """Write verdict.md and its figures into the sweep directory; return verdict.md's path.
 
     ``sensitivity`` is a sensitivity analysis's output directory; by default the packaged copy.
+    Each claim the sweep cannot answer is also named on stderr, with what is missing.
     """
     sweep_dir = Path(sweep_dir)
-    summary = load_sweep(sweep_dir).summary
+    results = load_sweep(sweep_dir)
+    summary = results.summary
     df = completed(summary)
     if df.empty:
         raise ValueError(f"{sweep_dir}: no completed jobs to judge")
-    verdict = compute(summary, Findings.read(sensitivity))
+    verdict = compute(summary, Findings.read(sensitivity), sweep_end(results.monthly))
+    for line in cannot_answer(verdict):
+        print(f"commonsabm.analysis.verdict: warning: {line}", file=sys.stderr)
     _plot_main(verdict, sweep_dir / MAIN_FIGURE)
     _plot_interactions(df, sweep_dir / INTERACTION_FIGURE)
     path = sweep_dir / VERDICT_FILE

@@ -9,6 +9,7 @@ allowed.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
@@ -84,7 +85,8 @@ def settings_for(config: Any, run: RunConfig | None, keywords: dict[str, Any]) -
     """The one route from what ``CommonsModel`` is given to checked settings.
 
     ``config`` is a ``Settings`` (used as it is), a ``ModelConfig`` (checked with ``run``),
-    or None: then the model is composed from ``keywords`` as the command line composes it
+    a mapping of sections to fields such as a manifest's ``config`` (``from_mapping``), or
+    None: then the model is composed from ``keywords`` as the command line composes it
     (``from_keywords``), with ``run``'s fields as ``run_*`` keywords.
     """
     if isinstance(config, Settings):
@@ -94,9 +96,13 @@ def settings_for(config: Any, run: RunConfig | None, keywords: dict[str, Any]) -
     if config is not None:
         if keywords:
             raise TypeError("pass either config= or keyword parameters, not both")
-        if not isinstance(config, ModelConfig):
-            raise TypeError(f"config= takes a ModelConfig or Settings, not {type(config).__name__}")
-        return checked(config, run if run is not None else RunConfig())
+        run = run if run is not None else RunConfig()
+        if isinstance(config, ModelConfig):
+            return checked(config, run)
+        if isinstance(config, Mapping):
+            return from_mapping(config, run)
+        raise TypeError("config= takes a ModelConfig, Settings or a dict of sections (a manifest's config), "
+                        f"not {type(config).__name__}")
     if run is not None:
         keywords = {**{f"run_{f.name}": getattr(run, f.name) for f in dataclasses.fields(run)}, **keywords}
     return from_keywords(**keywords)
@@ -244,25 +250,49 @@ def primary_config() -> tuple[dict[str, str], dict[str, Any]]:
     return choices, own
 
 
-def from_keywords(**kwargs: Any) -> Settings:
-    """Build and check a config from plain keywords: presets by section name, fields as section_field.
-
-    It composes as the command line does: each section's default preset from
-    conf/config.yaml (or the one named), then the values conf/config.yaml sets itself
-    (the calibrated ones), then the keywords.
-    """
-    model, run = ModelConfig(), RunConfig()
+def _compose(chosen: dict[str, str]) -> ModelConfig:
+    """What the command line composes before any override: each section's default preset from
+    conf/config.yaml (or the one chosen), then the values conf/config.yaml sets itself (the calibrated ones)."""
+    model = ModelConfig()
     choices, own = primary_config()
     for section in SECTIONS:
-        preset = kwargs.pop(section) if isinstance(kwargs.get(section), str) else choices.get(section)
+        preset = chosen.get(section, choices.get(section))
         if preset is not None:
             apply_preset(model, section, preset)
     for section, values in own.items():
         _merge(model, section, values)
+    return model
+
+
+def from_keywords(**kwargs: Any) -> Settings:
+    """Build and check a config from plain keywords: presets by section name, fields as section_field.
+
+    It composes as the command line does (``_compose``), then sets the keywords.
+    """
+    run = RunConfig()
+    model = _compose({s: kwargs.pop(s) for s in SECTIONS if isinstance(kwargs.get(s), str)})
     for key, value in kwargs.items():
         section, name = _section_of(key)
         target = run if section == "run" else getattr(model, section)
         _set_leaf(target, section, name, value, key)
+    return checked(model, run)
+
+
+def from_mapping(config: Mapping[str, Any], run: RunConfig) -> Settings:
+    """Build and check a config given in its nested form, sections to fields, as manifest.json records it.
+
+    Each value is set as a keyword would be (typed, then range-checked), over the command
+    line's composition, so a manifest's whole ``config`` gives back exactly the config that
+    ran, and a partial one changes only what it names. Errors name the dotted key.
+    """
+    model = _compose({})
+    for section, values in config.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown section '{section}' in config=; allowed: {', '.join(SECTIONS)}")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{section}={values!r} in config= is not a mapping of its fields; "
+                              f"allowed: a dict such as {{'{section}': {{field: value}}}}, as manifest.json holds")
+        _merge(model, section, {k: dict(v) if isinstance(v, Mapping) else v for k, v in values.items()})
     return checked(model, run)
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +126,9 @@ def rerun() -> dict[str, Any]:
     job's alone, without the ``hydra.*`` settings that only say where and how it ran. A
     folder of configs given with ``--config-dir`` is part of the composition, so it is kept.
     Outside Hydra (a call from Python) there are none: the manifest's config and seeds are
-    then the record.
+    then the record. The command starts with the interpreter that ran the job, by its
+    absolute path, not a bare ``python``, which on many machines is not the environment
+    commonsabm is installed in.
     """
     try:
         from hydra.core.hydra_config import HydraConfig
@@ -139,7 +143,8 @@ def rerun() -> dict[str, Any]:
     # run.overwrite says what to do with an earlier run in the directory, not what this run is:
     # a rerun into a new directory has no need of it, and must not replace a run by accident
     overrides = [o for o in hydra_cfg.overrides.task if o.split("=", 1)[0].lstrip("+~") != "run.overwrite"]
-    return {"overrides": overrides, "rerun": shlex.join(["python", "-m", "commonsabm", *options, *overrides])}
+    python = os.path.abspath(sys.executable) if sys.executable else "python"
+    return {"overrides": overrides, "rerun": shlex.join([python, "-m", "commonsabm", *options, *overrides])}
 
 
 def manifest(run: RunConfig, scenario: str, wall: float) -> dict[str, Any]:
@@ -158,6 +163,26 @@ def manifest(run: RunConfig, scenario: str, wall: float) -> dict[str, Any]:
         "wall_time_seconds": round(wall, 3),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def from_manifest(manifest: str | os.PathLike | Mapping[str, Any], replicate: int = 0) -> CommonsModel:
+    """Replicate ``replicate`` of a run, rebuilt from its manifest alone and ready to ``run()``.
+
+    ``manifest`` is a run's directory, its ``manifest.json``, or the parsed dict. The model
+    gets the manifest's population, months and ``config`` (``CommonsModel(config=dict)``,
+    checked on the usual route) and the replicate's recorded seed, so its timeseries is the
+    one the job wrote for that replicate, without Hydra.
+    """
+    if not isinstance(manifest, Mapping):
+        path = Path(manifest)
+        manifest = json.loads((path / "manifest.json" if path.is_dir() else path).read_text())
+    seeds = {record["replicate"]: record for record in manifest["seeds"]}
+    if replicate not in seeds:
+        raise ValueError(f"replicate={replicate} is not in this run; allowed: {', '.join(map(str, sorted(seeds)))}")
+    record = seeds[replicate]
+    rng = np.random.SeedSequence(record["entropy"], spawn_key=tuple(record["spawn_key"]))
+    return CommonsModel(population=manifest["population"], start=manifest["start"], end=manifest["end"],
+                        rng=rng, config=manifest["config"])
 
 
 SERIES_KEYS = {"replicate": ("index", "replicate of the job (0-based); its seed is in summary.json"),

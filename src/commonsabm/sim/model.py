@@ -8,6 +8,7 @@ parameters as ``<section>_<field>`` (``ubi_level=300``, ``sanctions_monthly_rate
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import mesa
@@ -31,13 +32,16 @@ from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVA
 
 class CommonsModel(Reporters, mesa.Model):
     def __init__(self, population: int = 100_000, start: str = "2010-01", end: str = "2030-12",
-                 rng: Any = None, config: ModelConfig | Settings | None = None, run: RunConfig | None = None,
+                 rng: Any = None, config: ModelConfig | Settings | Mapping[str, Any] | None = None,
+                 run: RunConfig | None = None,
                  **keywords: Any):
         """Build the place from checked settings: one route, whichever way the model is called.
 
         - ``config=Settings`` (what ``params.checks.checked`` returns; the command line's
           jobs pass this): run as they are, already checked;
         - ``config=ModelConfig`` with an optional ``run=RunConfig``: checked here;
+        - ``config=`` a dict of sections to fields, as a run's ``manifest.json`` records it
+          (``params.checks.from_mapping``), with an optional ``run=``: checked here;
         - keywords (for ``mesa.batch_run`` and notebooks): composed as the command line
           composes them (``params.checks.from_keywords``), then checked.
 
