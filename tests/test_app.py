@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, user_env
 
 pytest.importorskip("solara", reason="the explorer needs the app extra: pip install -e '.[app]'")
 
@@ -69,6 +69,13 @@ def test_a_seed_that_is_not_a_number_falls_back_and_says_so():
     model = app.ExplorerModel(population=2000, rng="forty")
     assert model.levers["rng"] == app.DEFAULT_SEED
     assert "'forty' is not a whole number" in "\n".join(app.describe_run(model))
+
+
+@pytest.mark.parametrize("text", ["-5", str(2**32)])
+def test_a_seed_out_of_range_falls_back_and_says_so(text):
+    model = app.ExplorerModel(population=2000, rng=text)
+    assert model.levers["rng"] == app.DEFAULT_SEED
+    assert f"seed={text} is out of range" in "\n".join(app.describe_run(model))
 
 
 def test_the_history_grows_by_one_dated_row_a_month():
@@ -185,6 +192,35 @@ def test_a_host_is_only_used_when_given(monkeypatch):
     assert command[command.index("--host") + 1] == "127.0.0.1"
     # Solara is pinned for its offline scripts: it must not advise an upgrade, nor ask PyPI at each start
     assert "--no-check-version" in command
+
+
+BAD_OPTIONS = {
+    "negative_population": (["--population", "-5"], ["--population=-5", "500 to 5,000,000"]),
+    "small_population": (["--population=499"], ["--population=499", "500 to 5,000,000"]),
+    "population_not_a_number": (["--population", "many"], ["--population='many'", "500 to 5,000,000"]),
+    "population_not_whole": (["--population", "2500.5"], ["--population='2500.5'", "(int)"]),
+    "port_out_of_range": (["--port", "70000"], ["--port=70000", "0 to 65535"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
+def test_bad_options_stop_the_explorer_with_one_line_before_it_serves(case, tmp_path):
+    """Issue #13: the explorer took --population -5 and failed only when a browser opened the page."""
+    args, must_name = BAD_OPTIONS[case]
+    result = subprocess.run([sys.executable, "-m", "commonsabm.explorer", *args], cwd=tmp_path, env=user_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""  # not even the address it would have served on
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("python -m commonsabm.explorer: error: ")
+    for text in must_name:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+
+
+def test_a_population_in_range_is_taken_as_a_whole_number():
+    assert options(["--population", "5000"]).population == 5000
+    assert options([]).population is None
 
 
 def chart_pictures(page) -> list[bytes]:

@@ -55,3 +55,13 @@ def test_batch_run_rejects_a_bad_parameter():
     with pytest.raises(ConfigError, match="ubi_levle"):
         mesa.batch_run(CommonsModel, parameters={"population": 2000, "end": "2010-06", "ubi_levle": 3},
                        rng=[1], max_steps=6, number_processes=1, display_progress=False)
+
+
+def test_batch_run_rejects_nan_before_running():
+    """mesa.batch_run builds each model from its keywords, so the same checks reject NaN."""
+    from commonsabm.params.schema import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sanctions\.monthly_rate=nan is not a finite number"):
+        mesa.batch_run(CommonsModel, parameters={"population": 2000, "end": "2010-06",
+                                                 "sanctions_monthly_rate": [float("nan")]},
+                       rng=[1], max_steps=6, number_processes=1, display_progress=False)

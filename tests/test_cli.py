@@ -150,6 +150,13 @@ BAD = {
     "added_misspelt_key": (["+ubi.levle=300"], ["ubi.levle", "level"]),
     "added_target": (["+ubi._target_=os.system"], ["ubi._target_", "level"]),
     "added_nested_key": (["+commons.coop.bar=2"], ["commons.coop.bar", "overheads"]),
+    # NaN compares false with every bound, so a range check alone lets it through (issue #13)
+    "nan_rate": (["sanctions.monthly_rate=nan"], ["sanctions.monthly_rate", "nan", "0 to 1"]),
+    "nan_ubi": (["ubi.level=nan"], ["ubi.level", "nan", "0 to 5000"]),
+    "nan_wage": (["place.hourly_wage=NaN"], ["place.hourly_wage", "nan", "1 to 100"]),
+    "infinite_ubi": (["ubi.level=inf"], ["ubi.level", "inf", "0 to 5000"]),
+    "minus_infinite_rate": (["sanctions.monthly_rate=-inf"], ["sanctions.monthly_rate", "-inf", "0 to 1"]),
+    "nan_in_a_list": (["austerity.years=[2010,2018,nan]"], ["austerity.years", "nan"]),
     # settings of a mode that the schema's ranges cannot express are checked as early
     "odd_morris_levels": (["+experiment=sensitivity", "sensitivity.morris_levels=3"],
                           ["sensitivity.morris_levels=3", "even"]),
@@ -192,6 +199,7 @@ BAD_SWEEPS = {
     "out_of_range_value": ["ubi.level=100,-1", "ubi.start=2010-01"],
     "misspelt_key": ["ubi.levle=1,2"],
     "unknown_place": ["place=typical,atlantis"],
+    "nan_in_one_job": ["sanctions.monthly_rate=0.01,nan"],
 }
 
 
@@ -236,3 +244,81 @@ def test_a_traceback_only_when_asked_for(tmp_path):
                            capture_output=True, text=True, timeout=300)
     assert debug.returncode != 0
     assert "Traceback" in debug.stderr and "NotADirectoryError" in debug.stderr
+
+
+# ---------------------------------------------------------------- the printed summary (issue #13, point 2)
+# each row of the table a run prints, and the column of timeseries.parquet it summarises
+PRINTED = {"commons organisations /100k": "orgs_total", "  coop": "orgs_coop",
+           "  community_business": "orgs_community_business", "  vcs": "orgs_vcs",
+           "monthly volunteering": "volunteering_rate", "commons share of delivery": "commons_share_total",
+           "unmet need": "unmet_need", "local multiplier (LM3)": "local_multiplier",
+           "primes' contract share": "prime_contract_share"}
+# where summary.json keeps each row's figures, at the start and over the final months
+COUNTS = {f"  {kind}": kind for kind in KINDS}
+
+
+def from_summary(replicate: dict, label: str, when: str) -> float:
+    if label in COUNTS:
+        return replicate[f"orgs_per_100k_{when}"][COUNTS[label]]
+    if PRINTED[label] == "orgs_total":
+        return sum(replicate[f"orgs_per_100k_{when}"].values())
+    return replicate[f"{PRINTED[label]}_{when}"]
+
+
+def printed_tables(stdout: str) -> dict[Path, tuple[list[str], dict[str, tuple[str, str]]]]:
+    """Each printed table, by the job directory it names: its heading and its rows (start, final)."""
+    tables, heading, rows = {}, [], {}
+    for line in stdout.splitlines():
+        if line.startswith("outputs: "):
+            tables[Path(line.removeprefix("outputs: "))] = (heading, rows)
+            heading, rows = [], {}
+        elif len(line) > 30 and len(line[30:40].strip()) == 7 and line[30:40].strip()[4] == "-":
+            heading = [line[30:40].strip(), line[40:].strip()]
+        elif line[:30].rstrip() in PRINTED:
+            rows[line[:30].rstrip()] = (line[30:40].strip(), line[40:].strip())
+    return tables
+
+
+def shows(printed: str, value: float) -> bool:
+    """The printed figure is the value, to the places printed (a percentage if it ends in %)."""
+    scale, text = (100.0, printed[:-1]) if printed.endswith("%") else (1.0, printed)
+    places = len(text.partition(".")[2])
+    return abs(float(text) - value * scale) <= 0.5 * 10 ** -places + 1e-9
+
+
+@pytest.fixture(scope="module")
+def short_and_long(tmp_path_factory):
+    """A sweep of a run shorter than a year (6 months) and one longer (18 months), with the defaults."""
+    work = tmp_path_factory.mktemp("cli_summary")
+    sweep = work / "sweep"
+    result = commonsabm(["-m", "run.end=2010-06,2011-06", "run.population=2000", "run.seed=5",
+                         f"hydra.sweep.dir={sweep}"], cwd=work)
+    assert result.returncode == 0, result.stderr
+    return result, sweep
+
+
+def test_the_printed_summary_is_summary_json_and_the_sweeps_final_columns(short_and_long):
+    from commonsabm.runs.sweep import load_sweep
+
+    result, sweep = short_and_long
+    tables = printed_tables(result.stdout)
+    assert sorted(tables) == [sweep / "0", sweep / "1"], result.stdout
+    final = load_sweep(sweep).summary.set_index("job")
+    for job, (heading, rows) in tables.items():
+        [replicate] = json.loads((job / "summary.json").read_text())["replicates"]
+        months = len(pd.read_parquet(job / "timeseries.parquet"))
+        assert replicate["final_months"] == min(12, months)
+        assert heading == [replicate["start"], f"last {min(12, months)} months"]
+        assert sorted(rows) == sorted(PRINTED)
+        for label, (start, end) in rows.items():
+            column = PRINTED[label]
+            assert shows(start, from_summary(replicate, label, "start")), (job.name, label, start)
+            assert shows(end, from_summary(replicate, label, "final_year")), (job.name, label, end)
+            assert shows(start, final.loc[job.name, f"{column}_start"]), (job.name, label, start)
+            assert shows(end, final.loc[job.name, f"{column}_final"]), (job.name, label, end)
+
+
+def test_a_normal_run_shows_no_numpy_warning(short_and_long, ubi_run):
+    """What reaches the terminal is the project's own words: no RuntimeWarning from numpy."""
+    for result in (short_and_long[0], ubi_run[0]):
+        assert "Warning" not in result.stderr, result.stderr

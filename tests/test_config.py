@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import math
 
 import pytest
 from conftest import CONF
@@ -105,6 +106,46 @@ def test_out_of_range_is_rejected_with_the_allowed_range(key, value):
     assert names_key(message, section, name)
     assert "allowed" in message
     assert shows_number(message, meta["lo"]) and shows_number(message, meta["hi"]), message
+
+
+# every number in the schema, and one number inside each list of numbers
+NUMBERS = [key for key, value, _ in walk(ModelConfig())
+           if isinstance(value, (float, list)) and not isinstance(value, bool)]
+NOT_FINITE = [math.nan, math.inf, -math.inf]
+
+
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+@pytest.mark.parametrize("key", NUMBERS)
+def test_nan_and_infinity_are_rejected_for_every_number(key, value):
+    """NaN compares false with every bound, so it passed the range checks; infinity means nothing anywhere."""
+    section, _, name = key.partition(".")
+    default = dict((k, v) for k, v, _ in walk(ModelConfig()))[key]
+    given = [*default[:-1], value] if isinstance(default, list) else value
+    with pytest.raises(ConfigError) as err:
+        from_keywords(**{key.replace(".", "_"): given})
+    message = str(err.value)
+    assert_one_line(message)
+    assert f"{key}={value!r} is not a finite number; allowed: " in message
+
+
+@pytest.mark.parametrize("key", ["population", "seed", "replications"])
+@pytest.mark.parametrize("value", NOT_FINITE, ids=str)
+def test_nan_and_infinity_are_rejected_for_whole_numbers(key, value):
+    with pytest.raises(ConfigError) as err:
+        from_keywords(**{f"run_{key}": value})
+    assert_one_line(str(err.value))
+    assert names_key(str(err.value), "run", key) and "allowed" in str(err.value)
+
+
+def test_the_model_rejects_nan_whichever_way_it_is_given():
+    with pytest.raises(ConfigError, match=r"sanctions\.monthly_rate=nan is not a finite number"):
+        CommonsModel(population=2000, end="2010-06", sanctions_monthly_rate=float("nan"))
+    config = ModelConfig()
+    config.ubi.level = float("nan")
+    with pytest.raises(ConfigError, match=r"ubi\.level=nan is not a finite number"):
+        CommonsModel(population=2000, end="2010-06", config=config)
+    with pytest.raises(ConfigError, match=r"place\.hourly_wage=nan"):
+        check(ModelConfig(place=dataclasses.replace(ModelConfig().place, hourly_wage=math.nan)), RunConfig())
 
 
 def test_boundaries_of_ranges_are_allowed():

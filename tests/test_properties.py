@@ -152,6 +152,28 @@ def extremes(name: str) -> list[dict[str, Any]]:
     return [{flat(name): type(f.default)(end)} for end in ends]
 
 
+# Every number a configuration holds (lists of numbers too), and what validation must refuse in
+# any of them: NaN compares false with every bound, so a range alone would let it through.
+NUMBERS = tuple(key for key, value, _ in walk(ModelConfig())
+                if isinstance(value, (int, float, list)) and not isinstance(value, bool))
+NOT_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
+
+
+@st.composite
+def poisoned(draw) -> tuple[dict[str, Any], str, float]:
+    """A valid configuration with NaN or an infinity in one of its numbers (one item of a list)."""
+    keywords, _ = draw(configurations())
+    key = draw(st.sampled_from(NUMBERS))
+    bad = draw(NOT_FINITE)
+    current = keywords.get(flat(key), next(v for k, v, _ in walk(ModelConfig()) if k == key))
+    if isinstance(current, list):
+        at = draw(st.integers(0, len(current) - 1))
+        keywords[flat(key)] = [bad if i == at else x for i, x in enumerate(current)]
+    else:
+        keywords[flat(key)] = bad
+    return keywords, key, bad
+
+
 # ---------------------------------------------------------------- the invariants
 def reporter_bounds(unit: str) -> tuple[float, float]:
     """The range a reporter's unit promises; every metric is a count, a share or an amount >= 0."""
@@ -336,6 +358,21 @@ def test_every_parameter_at_each_end_of_its_range_keeps_the_invariants(name, val
         assert values[flat("place.part_time_share")] == 0
     else:
         assert model.steps == 18
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(poisoned())
+def test_nan_or_infinity_in_any_number_is_rejected_cleanly(drawn):
+    """Not a crash, a warning or a run: one line naming the key, from the checks, before any model is built."""
+    keywords, key, bad = drawn
+    say(f"CommonsModel(**{keywords!r})")
+    with pytest.raises(ConfigError) as err:
+        CommonsModel(**keywords)
+    message = str(err.value)
+    assert "\n" not in message and "allowed" in message
+    assert key in message or flat(key) in message, message
+    assert repr(bad) in message, message
 
 
 def test_the_draws_reach_every_parameter():

@@ -12,6 +12,8 @@ import os
 import sys
 
 from commonsabm.explorer import assets as browser_assets
+from commonsabm.params.checks import check_one
+from commonsabm.params.schema import ConfigError, RunConfig
 
 DEFAULT_HOST = "127.0.0.1"
 # Driving the page headless (its tests, its benchmark, the README's screenshot) with Debian's
@@ -43,14 +45,42 @@ def serve_charts_offline() -> None:
               "the charts will load from cdn.jsdelivr.net if it is reachable", file=sys.stderr, flush=True)
 
 
+PORTS = (0, 65535)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad options are one line and exit status 2, as on the model's command line."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def whole_number(text: str) -> int | str:
+    """The text as an int if it is one; otherwise as it is, for the schema's check to word."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def options(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m commonsabm.explorer", description=__doc__.splitlines()[0])
+    """The options, checked before anything is fetched or served."""
+    parser = OneLineParser(prog="python -m commonsabm.explorer", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help="address to listen on (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
-    parser.add_argument("--population", type=int, default=None,
-                        help="adults simulated when the page opens (default: the model's default)")
-    return parser.parse_args(argv)
+    parser.add_argument("--population", type=whole_number, default=None,
+                        help="adults simulated when the page opens (default: the model's default; "
+                        "allowed: the range of run.population)")
+    args = parser.parse_args(argv)
+    if not PORTS[0] <= args.port <= PORTS[1]:
+        parser.error(f"--port={args.port} is out of range; allowed: {PORTS[0]} to {PORTS[1]}")
+    if args.population is not None:  # the page would only fail on it when a browser opens it
+        try:
+            args.population = check_one(RunConfig, "population", args.population, "--population")
+        except ConfigError as error:
+            parser.error(str(error))
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:

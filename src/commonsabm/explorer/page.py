@@ -22,8 +22,9 @@ import pandas as pd
 import solara
 from mesa.visualization import SolaraViz
 
-from commonsabm.params.checks import presets, primary_config
+from commonsabm.params.checks import check_one, presets, primary_config
 from commonsabm.params.months import month_index, month_label
+from commonsabm.params.schema import ConfigError, RunConfig
 from commonsabm.sim.model import CommonsModel
 from commonsabm.sim.terms import CHANNELS, KINDS
 
@@ -228,9 +229,13 @@ def levers() -> dict[str, dict[str, Any]]:
 def seed_from(text: Any) -> tuple[int, str | None]:
     """The seed typed on the page, or the default and a note saying why it was not used."""
     try:
-        return int(str(text).strip()), None
+        seed = int(str(text).strip())
     except ValueError:
         return DEFAULT_SEED, f"'{text}' is not a whole number, so seed {DEFAULT_SEED} was used"
+    try:  # a negative seed would stop the page with numpy's error
+        return check_one(RunConfig, "seed", seed, "seed"), None
+    except ConfigError as error:
+        return DEFAULT_SEED, f"{error}, so seed {DEFAULT_SEED} was used"
 
 
 class ExplorerModel(CommonsModel):

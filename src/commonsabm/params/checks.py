@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+import math
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
@@ -44,7 +45,9 @@ def allowed(f: dataclasses.Field) -> str:
         return f">= {lo:g}"
     if hi is not None:
         return f"<= {hi:g}"
-    return f"a {type(f.default).__name__}" if f.default is not dataclasses.MISSING else "any"
+    if f.default is dataclasses.MISSING:  # a list of numbers, such as austerity.years
+        return "any finite numbers"
+    return f"a {type(f.default).__name__}"
 
 
 def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
@@ -55,6 +58,11 @@ def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
             raise ConfigError(f"{key}={item!r} is not allowed; allowed: {allowed(f)}")
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             continue
+        # NaN compares false with everything, so a range alone would let it through; no
+        # parameter means anything at infinity either (every number has a finite range, and
+        # austerity.years are years), so neither is allowed anywhere
+        if not math.isfinite(item):
+            raise ConfigError(f"{key}={item!r} is not a finite number; allowed: {allowed(f)}")
         lo, hi = meta.get("lo"), meta.get("hi")
         if (lo is not None and item < lo) or (hi is not None and item > hi):
             raise ConfigError(f"{key}={item!r} is out of range; allowed: {allowed(f)}")
@@ -64,6 +72,18 @@ def _check_value(key: str, value: Any, f: dataclasses.Field) -> None:
             parse_month(value)
         except ValueError:
             raise ConfigError(f"{key}={value!r} is not a month; allowed: YYYY-MM, e.g. 2010-01") from None
+
+
+def check_one(node: Any, name: str, value: Any, key: str) -> Any:
+    """One value for the field `name` of a config dataclass, as the field takes it, or ConfigError.
+
+    For options that are not written as config keys (the explorer's ``--population``):
+    ``key`` is how the message names the value.
+    """
+    f = {f.name: f for f in dataclasses.fields(node)}[name]
+    value = _coerce(value, f, key)
+    _check_value(key, value, f)
+    return value
 
 
 class Settings(NamedTuple):

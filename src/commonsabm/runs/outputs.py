@@ -30,6 +30,8 @@ from commonsabm.params.months import month_index, month_label
 from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, tracked
+from commonsabm.runs.jobs import atomic_write, tracked
+from commonsabm.runs.sweep import FINAL_MONTHS
 from commonsabm.sim.model import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
 from commonsabm.sim.terms import KINDS, SOURCES
@@ -83,12 +85,17 @@ def _write_parquet(frame: pd.DataFrame, path: Path, units: dict[str, tuple[str, 
 
 
 def summary(model: CommonsModel, series: pd.DataFrame, orgs: pd.DataFrame) -> dict[str, Any]:
-    """The headline numbers: the start and the end of the run, and what happened between."""
+    """The headline numbers: the start and the end of the run, and what happened between.
+
+    ``*_final_year`` are means over the run's last ``final_months`` months: twelve, as the
+    sweep's ``X_final`` columns, or every month of a shorter run.
+    """
     first, last = series.iloc[0], series.iloc[-1]
-    tail = series.iloc[-12:]
+    tail = series.iloc[-FINAL_MONTHS:]
     ended = orgs[orgs["died"].notna()]
     out = {
         "start": first["date"], "end": last["date"], "population": model.citizens.n,
+        "final_months": len(tail),
         "orgs_per_100k_start": {k: float(first[f"orgs_{k}"]) for k in KINDS},
         "orgs_per_100k_end": {k: float(last[f"orgs_{k}"]) for k in KINDS},
         "orgs_per_100k_final_year": {k: float(tail[f"orgs_{k}"].mean()) for k in KINDS},
@@ -289,7 +296,8 @@ def print_summary(result: dict[str, Any] | list[dict[str, Any]], out: Path) -> N
     if isinstance(result, list):
         result = _mean_summary(result) if count > 1 else result[0]
     # counts per 100,000 as whole numbers, shares as percentages, the multiplier as a ratio;
-    # the second column is the mean of the run's final 12 months, as the sweep's `_final` columns
+    # the second column is the mean of the run's final months, as the sweep's `_final` columns,
+    # and its heading says how many months that is
     count_fmt, share_fmt, ratio_fmt = "{:.0f}", "{:.1%}", "{:.2f}"
     rows = [("commons organisations /100k", sum(result["orgs_per_100k_start"].values()),
              sum(result["orgs_per_100k_final_year"].values()), count_fmt)]
@@ -302,7 +310,9 @@ def print_summary(result: dict[str, Any] | list[dict[str, Any]], out: Path) -> N
                             ("prime_contract_share", "primes' contract share", share_fmt)):
         rows.append((label, result[f"{col}_start"], result[f"{col}_final_year"], fmt))
     header = f"mean of {count} replicates" if count > 1 else ""
-    print(f"\n{header:30s}{result['start']:>10s}{'last 12 months':>16s}")
+    months = round(result["final_months"])
+    final = f"last {months} months" if months > 1 else "last month"
+    print(f"\n{header:30s}{result['start']:>10s}{final:>16s}")
     for label, start, end, fmt in rows:
         print(f"{label:30s}{fmt.format(start):>10s}{fmt.format(end):>16s}")
     print(f"\noutputs: {out.resolve()}")
