@@ -30,7 +30,6 @@ from commonsabm.params.months import month_index, month_label
 from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, tracked
-from commonsabm.runs.jobs import atomic_write, tracked
 from commonsabm.runs.sweep import FINAL_MONTHS
 from commonsabm.sim.model import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
