@@ -25,7 +25,8 @@ from commonsabm.params.app import MODES, AppConfig
 from commonsabm.params.checks import check, check_values, conf_dir
 from commonsabm.params.errors import describe, reject_unknown_keys
 from commonsabm.params.schema import SECTIONS, ModelConfig
-from commonsabm.runs.jobs import RunExists, Stopped, check_target
+from commonsabm.runs.jobs import (RunExists, Stopped, check_target, guard_command, note_sweep, stop_command,
+                                  watch_from_the_start)
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
 # the environment of the Python running this command, for the cluster launcher's set-up lines
@@ -67,8 +68,19 @@ class AggregateSweep(Callback):
     A convenience only: Hydra skips this callback when a job raises, so nothing may depend
     on it (``python -m commonsabm.runs.sweep DIR`` does the same at any time). Jobs of the `run`
     mode record their failures in status.json and return, so the callback does run; it
-    then ends the command with exit status 1 if any job failed.
+    then ends the command with exit status 1 if any job failed. When the multirun starts it
+    notes the sweep, so that a command stopped part-way can record its jobs and say how to resume.
     """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from commonsabm.runs.sweep import sweep_plan
+
+        # only Hydra's basic sweeper plans every job in advance; another (Optuna) decides as it goes
+        basic = str(config.hydra.sweeper.get("_target_", "")).endswith(".BasicSweeper")
+        planned = len(sweep_plan(config.hydra.overrides.task)) if basic else None
+        note_sweep(Path(str(config.hydra.sweep.dir)), planned)
+        if str(config.hydra.launcher.get("_target_", "")).endswith(".JoblibLauncher"):
+            watch_from_the_start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from commonsabm.runs.sweep import load_sweep, report, write_sweep
@@ -183,17 +195,15 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 def main() -> None:
     debug = bool(os.environ.get("COMMONSABM_DEBUG")) or bool(os.environ.get("HYDRA_FULL_ERROR"))
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us, so we can say them in one line
+    guard_command()
     try:
         _hydra_main()
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        print("commonsabm: interrupted; finished jobs are kept: run the same command to resume", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(stop_command(signal.SIGINT))
     except Stopped:
-        print("commonsabm: stopped by SIGTERM; finished jobs are kept: run the same command to resume",
-              file=sys.stderr)
-        sys.exit(128 + signal.SIGTERM)
+        sys.exit(stop_command(signal.SIGTERM))
     except Exception as exc:  # noqa: BLE001 - every failure becomes one clear line
         if debug:
             raise
