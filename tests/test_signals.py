@@ -136,7 +136,7 @@ def resume_completes(sweep: Sweep) -> dict[str, float]:
     assert "job 0 already complete" in resumed.stderr
     assert "job 1 already complete" not in resumed.stderr and "job 2 already complete" not in resumed.stderr
     assert (read_status(sweep.dir / "0")["started"], files_of(sweep.dir / "0")) == finished
-    assert load_sweep(sweep.dir).states == {"completed": 3, "failed": 0, "running": 0, "missing": 0}
+    assert load_sweep(sweep.dir).states == {"completed": 3, "failed": 0, "running": 0, "missing": 0, "unknown": 0}
     return {"resume_s": round(time.monotonic() - clock, 1)}
 
 

@@ -20,7 +20,7 @@ stopped by the signal. A worker watches the command, and if the command dies wit
 stopping it (SIGKILL, out of memory) it records its job as stopped and exits.
 
 This module imports nothing heavy, so that ``commonsabm.runs.sweep`` can read sweeps quickly.
-It runs past 400 lines on purpose: a job's record is written when it starts, when it ends,
+It runs to over 400 lines on purpose: a job's record is written when it starts, when it ends,
 when it is stopped and when its command dies, and those writers share one status format and
 one set of states, which a reader should find in one file.
 """
