@@ -35,3 +35,17 @@ def test_distance_is_zero_only_inside_every_band():
     # half a band width outside, squared, plus the small pull: one band width from the centre
     assert distance(outside) == pytest.approx(0.25 + 0.01 * 1.0)
     assert distance(inside.assign(model=[0.9, 1.5])) > distance(inside)  # the pull to the centre
+
+
+def test_the_calibrate_experiment_runs_from_the_command_line(tmp_path):
+    """+experiment=calibrate needs Hydra's Optuna sweeper, a declared dependency: two tiny trials
+    run and each reports its distance from the bands."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "commonsabm", "+experiment=calibrate", "hydra.sweeper.n_trials=2",
+         "calibration.population=1000", "calibration.seeds=1", "calibration.end=2013-12",
+         f"hydra.sweep.dir={tmp_path}"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("distance ") == 2, done.stdout[-2000:]
