@@ -176,29 +176,54 @@ def test_primes_are_not_local():
 
 def test_local_multiplier_matches_hand_computed_lm3():
     """NEF's LM3 = (round 1 + round 2 + round 3) / round 1 for the council's spending:
-    round 1 all it pays out, round 2 the part paid to local recipients, round 3 what those
-    recipients re-spend locally (at their observed shares of spending)."""
+    round 1 all it pays out, round 2 the part paid to local recipients, round 3 what every
+    supplier paid in round 1 re-spends locally (at its observed shares of spending),
+    non-local suppliers (primes) included, as NEF counted them in Northumberland."""
     ledger, flows = hand_built_flows()
     out = {s: sum(t.values()) for s, t in flows.items()}
     local_share = {s: sum(v for t, v in flows[s].items() if t in LOCAL) / out[s] for s in flows}
     round1 = out["council"]  # 100
     to_local = {t: v for t, v in flows["council"].items() if t in LOCAL}  # citizens 40, local firms 30
     round2 = sum(to_local.values())
-    round3 = sum(v * local_share[t] for t, v in to_local.items())
-    # the same numbers written out: round 2 = 40 + 30; round 3 = 40 * 150/200 + 30 * 30/100
-    assert round2 == 70.0 and round3 == pytest.approx(39.0)
+    respent = {t: v for t, v in flows["council"].items() if t != "outside"}  # and primes 10
+    round3 = sum(v * local_share[t] for t, v in respent.items())
+    # the same numbers written out: round 2 = 40 + 30; round 3 = 40 * 150/200 + 30 * 30/100 + 10 * 4/10
+    assert round2 == 70.0 and round3 == pytest.approx(43.0)
     expected = (round1 + round2 + round3) / round1
     assert ledger.local_multiplier("council") == pytest.approx(expected, rel=1e-12)
-    assert ledger.local_multiplier("council") == pytest.approx(2.09)
+    assert ledger.local_multiplier("council") == pytest.approx(2.13)
 
 
 def test_local_multiplier_is_one_when_everything_leaks_and_without_spending():
     ledger, _ = make_ledger()
     ledger.record("council", "outside", 60.0, "test")
-    ledger.record("council", "primes", 40.0, "test")  # a non-local supplier
-    ledger.record("primes", "citizens", 40.0, "test")
+    ledger.record("council", "primes", 40.0, "test")  # a non-local supplier that spends nothing here
+    ledger.record("primes", "outside", 40.0, "test")
     assert ledger.local_multiplier("council") == 1.0
     assert ledger.local_multiplier("commons") == 1.0  # spent nothing this month
+
+
+@pytest.mark.parametrize("local, respent, prime_share, prime_respent", [
+    (1.0, 1.0, 0.0, 0.0),  # everything local: LM3 = 3
+    (0.0, 0.0, 0.0, 0.0),  # nothing local, no primes: LM3 = 1
+    (0.0, 0.0, 1.0, 0.0),  # all to primes that spend nothing here: 1
+    (0.0, 0.0, 1.0, 0.36),  # all to primes at NEF's non-local re-spend: 1.36
+    (0.6, 0.76, 0.3, 0.36),  # a mix: 1 + 0.6 + 0.6 * 0.76 + 0.3 * 0.36
+])
+def test_local_multiplier_matches_its_closed_form(local, respent, prime_share, prime_respent):
+    """A spender that pays a share ``local`` to local firms, which re-spend ``respent`` locally, and
+    ``prime_share`` to primes, which re-spend ``prime_respent`` locally: LM3 = 1 + local +
+    local * respent + prime_share * prime_respent."""
+    ledger, _ = make_ledger()
+    ledger.record("council", "local_private", 100 * local, "t")
+    ledger.record("council", "primes", 100 * prime_share, "t")
+    ledger.record("council", "outside", 100 * (1 - local - prime_share), "t")
+    ledger.record("local_private", "citizens", 50 * respent, "t")
+    ledger.record("local_private", "outside", 50 * (1 - respent), "t")
+    ledger.record("primes", "citizens", 20 * prime_respent, "t")
+    ledger.record("primes", "outside", 20 * (1 - prime_respent), "t")
+    closed = 1 + local + local * respent + prime_share * prime_respent
+    assert ledger.local_multiplier("council") == pytest.approx(closed, rel=1e-12)
 
 
 def test_local_multiplier_rises_with_local_spending():

@@ -226,9 +226,18 @@ class CouncilConfig:
 
 @dataclass
 class ProcurementConfig:
+    """The rules a tender is let under. Before ``start`` the 2010 rules apply: this section's
+    defaults, which the ``prime_biased`` preset restates; a contract keeps the rules it was
+    let under until it is re-tendered (docs/ODD.md §7.5)."""
+    start: str = p("2010-01", help="month these rules take effect (YYYY-MM); before it the 2010 rules "
+                   "(the defaults) apply, and contracts let earlier keep their terms until re-tendered",
+                   source="data/uk_figures.csv preston_local_procurement_share shows a real reform's pace")
     contract_years: float = p(3.0, 0.25, 20, help="contract term before re-tender", unit="years")
-    lot_value: float = p(12_000.0, 100, 1e7, help="value of one unbundled service lot",
+    lot_value: float = p(12_000.0, 100, 1e7, help="mean value of one unbundled service lot",
                          unit="GBP/month")
+    lot_dispersion: float = p(1.0, 0, 3, help="sigma of the lognormal spread of service lots' values "
+                              "(heavy-tailed: a few large lots hold much of the value)",
+                              source="assumption (docs/ODD.md §7.5)")
     bundling: int = p(6, 1, 100, help="service lots bundled into one tender (1 = split lots)")
     risk_transfer: float = p(0.25, 0, 5, help="reserves a bidder must hold, as a share of "
                              "annual contract value", unit="share",
@@ -239,10 +248,21 @@ class ProcurementConfig:
     weight_quality: float = p(0.4, 0, 1, help="weight of quality in bid scores")
     weight_social_value: float = p(0.0, 0, 1, help="weight of social and local value in bid "
                                    "scores", source="assumption (Social Value Act 2012 optional)")
+    panel_noise: float = p(0.05, 0, 1, help="standard deviation of an evaluation panel's error in a "
+                           "bid's score", unit="score points", source="assumption (docs/ODD.md §7.5)")
+    incumbency_advantage: float = p(0.02, 0, 1, help="score points an incumbent gains when its "
+                                    "contract is re-tendered (known to the panel, no transition risk)",
+                                    unit="score points", source="assumption (docs/ODD.md §7.5)")
+    cost_dispersion: float = p(0.05, 0, 1, help="sigma of the lognormal spread of a bidder's cost "
+                               "for one lot around its class's cost", source="assumption")
     payment_days: float = p(30.0, 0, 365, help="days the council takes to pay", unit="days")
     consortia_allowed: bool = p(False, help="commons organisations may bid jointly")
-    subcontract_share: float = p(0.3, 0, 1, help="share of a prime's delivery subcontracted "
-                                 "to local organisations", unit="share")
+    consortium_size: int = p(5, 2, 50, help="most organisations in one consortium",
+                             source="assumption: consortia of a few partners (seed 000)")
+    consortium_cost: float = p(0.03, 0, 1, help="extra cost of coordinating a consortium, as a share "
+                               "of its delivery cost", unit="share", source="assumption")
+    subcontract_share: float = p(0.3, 0, 1, help="share of a prime's delivery it refers to "
+                                 "local organisations", unit="share")
     subcontractors: int = p(3, 1, 100, help="most local organisations a prime subcontracts one "
                             "contract to", source="assumption: primes work with a few local partners")
     subcontract_approaches: int = p(12, 1, 10_000, help="local organisations a prime approaches "
@@ -261,8 +281,11 @@ class ProcurementConfig:
 class PrimesConfig:
     count: int = p(3, 0, 50, help="prime contractors bidding in the place")
     reserves: float = p(5e7, 0, 1e12, help="reserves of each prime", unit="GBP")
-    unit_cost: float = p(0.85, 0.1, 2, help="primes' delivery cost relative to a local "
-                         "organisation's (scale economies)", unit="ratio")
+    unit_cost: float = p(0.85, 0.1, 2, help="primes' delivery cost, for a lot of one service lot's "
+                         "mean value, relative to a local organisation's", unit="ratio")
+    scale_economies: float = p(0.05, 0, 0.5, help="elasticity of primes' unit cost to lot size: "
+                               "cost x (lot value / procurement.lot_value)^-e", unit="elasticity",
+                               source="assumption (docs/ODD.md §7.5: large reserves and scale economies)")
     # at most 0.75: firms vary by +-25% around it, and beyond 0.8 a bid could be priced at or
     # below nothing (cost x (1 + margin - underbid))
     underbid: float = p(0.03, 0, 0.75, help="how far below cost primes bid", unit="share")
@@ -314,6 +337,12 @@ class CommonsConfig:
     volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
                                     unit="GBP/hour")
     quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
+    local_knowledge: float = p(0.15, 0, 1, help="quality a commons bid gains on a lot that rests wholly "
+                               "on knowing the place (scaled by the lot's relational share)",
+                               unit="score points", source="assumption encoding seeds 000 and 003 (local knowledge)")
+    contract_failure: float = p(0.01, 0, 1, help="monthly chance a contract held by a commons "
+                                "organisation with no track record fails; it halves with every two "
+                                "years of delivery", unit="per month", source="assumption (docs/ODD.md §7.5)")
     local_share: float = p(0.76, 0, 1, help="share of an organisation's spending that stays "
                            "local", unit="share", source=f"{UK} lm3_local_supplier_respend (76%)")
     size_dispersion: float = p(0.5, 0, 3, help="sigma of the lognormal spread of organisations' "

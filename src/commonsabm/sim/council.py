@@ -9,10 +9,13 @@ they end, and re-procured at a cost when they fail.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import mesa
 import numpy as np
 
-from commonsabm.sim.procurement import Contract, choose_winner, commons_bids, prime_bids
+from commonsabm.sim.procurement import Contract, Lot
+from commonsabm.sim.tendering import bundles, draw_lots, hold_tender
 from commonsabm.sim.terms import CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
 from commonsabm.sim.world import World
 
@@ -38,7 +41,7 @@ class Council(mesa.Agent):
         self.care_spending = 0.0
         self.need = self.delivered = 0.0
         self.volunteer_value0: float | None = None
-        self.failed_this_month = 0
+        self.record: Counter = Counter()  # this month's tenders, bids, wins, failures, subcontract offers
         self.startup_pot = 0.0
         self.grants0: float | None = None  # the first month's grant budget, the base of cuts
 
@@ -95,7 +98,7 @@ class Council(mesa.Agent):
         services = max(budget - sum(channels.values()), 0.0)
         self.care_spending = care
         self.contract_budget = council.contracted_share * services
-        channels["contracts"] = sum(c.value for c in self.contracts)
+        channels["contracts"] = sum(c.value for c in self.contracts if c.route == "tender")
         channels["in_house"] = max(services - channels["contracts"], 0.0)
         return channels
 
@@ -113,10 +116,9 @@ class Council(mesa.Agent):
         """Pay out each channel; contracts are paid after the council's payment days."""
         model, ledger = self.model, self.model.ledger
         economy = model.economy
-        rules = model.config.procurement
         self.spending = dict.fromkeys(CHANNELS, 0.0)
-        for contract in self.contracts:
-            model.payments.schedule(self, contract.holder, contract.value, "contracts", rules.payment_days)
+        for contract in self.contracts:  # each on the payment days of the rules it was let under
+            model.payments.schedule(self, contract.holder, contract.value, "contracts", contract.rules.payment_days)
         self.spending["contracts"] = channels["contracts"]
         in_house = min(channels["in_house"], self.cash)
         share = model.config.council.in_house_wage_share
@@ -156,62 +158,99 @@ class Council(mesa.Agent):
         return True
 
     def scale_what_works(self, pot: float) -> float:
-        """Parker's lever: direct awards to commons organisations that have shown they work."""
-        proven = [o for o in self.model.live_organisations if o.successful]
-        if pot <= 0 or not proven:
-            return 0.0
-        weight = np.array([o.capacity for o in proven])
-        return sum(o.receive(self, pot * w / weight.sum(), "contracts") for o, w in zip(proven, weight))
+        """Parker's lever: direct awards to commons organisations that have shown they work.
+
+        Each month the programme's budget, less the awards already running, is let as
+        contracts of the usual term to proven organisations, by their room; they deliver
+        and are paid as contracts, and count in every contract share. Returns the value
+        a month of the awards running.
+        """
+        model = self.model
+        direct = [c for c in self.contracts if c.route == "direct"]
+        headroom = pot - sum(c.value for c in direct)
+        proven = [o for o in model.live_organisations if o.successful and o.spare_capacity > 0]
+        if headroom > 1e-9 and proven:
+            commons = model.config.commons
+            rules = model.national.procurement_rules(model.month)
+            room = np.array([o.spare_capacity for o in proven])
+            term = int(round(rules.contract_years * 12))
+            price = commons.delivery_cost * (1 + commons.bid_markup)
+            for org, value in zip(proven, np.minimum(headroom * room / room.sum(), room * price)):
+                contract = Contract(org, float(value), price, commons.delivery_cost, model.month,
+                                    model.month + term, rules, route="direct")
+                self.award(contract)
+                direct.append(contract)
+                self.record["direct_awards"] += 1
+        return sum(c.value for c in direct)
 
     # ------------------------------------------------------------------ procurement
-    def tender(self, base: float, term_months: int) -> None:
-        """Tender a lot at today's contract budget; the winner holds it for the term.
+    def award(self, contract: Contract) -> None:
+        contract.holder.add_contract(contract)
+        self.contracts.append(contract)
+        if hasattr(contract.holder, "subcontract"):
+            contract.holder.subcontract(contract)
 
-        ``base`` is the lot's value at the first tender round, so a shrinking contract
+    def tender(self, lots: tuple[Lot, ...], term_months: int, share: float = 1.0,
+               incumbents: set = frozenset()) -> None:
+        """Tender ``share`` of ``lots`` for ``term_months`` (``tendering.hold_tender``).
+
+        A lot's base is its value at the first tender round, so a shrinking contract
         budget shrinks every lot as it is re-let.
         """
-        model, rng = self.model, self.model.rng
-        rules = model.config.procurement
-        value = base * self.contract_scale
-        bids = commons_bids(model, value, rng) + prime_bids(model, value)
-        bid = choose_winner(bids, (rules.weight_price, rules.weight_quality, rules.weight_social_value), rng)
-        if bid is None:
-            return
-        start, end = model.month, model.month + max(term_months, 1)
-        room = np.array([getattr(b, "spare_capacity", 1.0) for b in bid.bidders]) + 1e-9
-        for bidder, part in zip(bid.bidders, room / room.sum()):  # consortium partners share by room
-            contract = Contract(bidder, value * part, bid.price, start, end, base * part)
-            bidder.add_contract(contract)
-            self.contracts.append(contract)
-            if hasattr(bidder, "subcontract"):
-                bidder.subcontract(contract)
+        for contract in hold_tender(self.model, lots, share, term_months, incumbents):
+            self.award(contract)
 
     @property
     def contract_scale(self) -> float:
         return self.contract_budget / self.contract_budget0 if self.contract_budget0 else 0.0
 
     def let_first_contracts(self) -> None:
-        """The first tender round: the contract budget cut into (bundled) lots with staggered terms."""
-        rules = self.model.config.procurement
+        """The first tender round: the contract budget cut into service lots, bundled as the
+        rules say, with staggered terms."""
+        model = self.model
+        rules = model.national.procurement_rules(model.month)
         self.contract_budget0 = self.contract_budget
-        lot = rules.lot_value * rules.bundling
-        count = max(int(round(self.contract_budget0 / lot)), 1)
+        tenders = bundles(draw_lots(model, self.contract_budget0, rules), rules.bundling)
         term = int(round(rules.contract_years * 12))
-        for i in range(count):
-            self.tender(self.contract_budget0 / count, 1 + (i * term) // count)
+        for i, lots in enumerate(tenders):
+            self.tender(lots, 1 + (i * term) // len(tenders))
         # contracts let before 2010 were already running: pay for the months delivered
         # before the run as they fall due, so the first months are not a payment holiday
         lag = months_for(rules.payment_days)
         for contract in self.contracts:
             for months_ago in range(lag):
-                self.model.payments.schedule(self, contract.holder, contract.value, "contracts", months_ago * DAYS_PER_MONTH)
+                model.payments.schedule(self, contract.holder, contract.value, "contracts",
+                                        months_ago * DAYS_PER_MONTH)
 
     def retender(self) -> None:
-        """Re-tender contracts that have reached the end of their term."""
-        term = int(round(self.model.config.procurement.contract_years * 12))
-        for contract in [c for c in self.contracts if c.end <= self.model.month]:
+        """Re-tender contracts that have reached the end of their term under today's rules.
+
+        Whole lots ending this month are bundled afresh as today's rules say (a reform that
+        splits lots splits them here); a part of a lot (a failed consortium partner's,
+        re-let) is re-let as it is. Holders of the lots are the incumbents. Direct awards
+        are not re-tendered: the programme lets new ones from its budget.
+        """
+        month = self.model.month
+        ending: dict[int, list] = {}  # the lots of each ending tender: [lots, share, holders]
+        for contract in [c for c in self.contracts if c.end <= month]:
             self.terminate(contract, failed=False)
-            self.tender(contract.base, term)
+            if contract.route == "tender":
+                group = ending.setdefault(id(contract.lots), [contract.lots, 0.0, set()])
+                group[1] += contract.share
+                group[2].add(contract.holder)
+        if not ending:
+            return
+        rules = self.model.national.procurement_rules(month)
+        term = int(round(rules.contract_years * 12))
+        whole, held_by = [], {}
+        for lots, share, holders in ending.values():
+            if abs(share - 1.0) < 1e-9:
+                whole.extend(lots)
+                held_by.update({id(lot): holders for lot in lots})
+            else:
+                self.tender(lots, term, share, holders)
+        for lots in bundles(whole, rules.bundling):
+            self.tender(lots, term, 1.0, set().union(*(held_by[id(lot)] for lot in lots)))
 
     def terminate(self, contract: Contract, failed: bool) -> None:
         if contract in self.contracts:
@@ -220,19 +259,20 @@ class Council(mesa.Agent):
         if contract in holder.contracts:
             holder.remove_contract(contract)
         if failed:
-            self.failed_this_month += 1
+            self.record[f"failures_{holder.sector}"] += 1
             cost = self.model.config.council.failed_contract_cost * 12 * contract.value
             self.model.ledger.pay(self, self.model.economy.outside, cost, "failed_contracts")
             remaining = contract.end - self.model.month
-            if remaining > 0:
-                self.tender(contract.base, remaining)
+            if remaining > 0 and contract.route == "tender":
+                self.tender(contract.lots, remaining, contract.share)  # a failed holder is no incumbent
 
     def check_contracts(self) -> None:
-        """Prime contracts fail at a hazard that rises with underbidding."""
+        """Contracts fail at their holder's hazard: primes' rises with underbidding, commons'
+        falls with their track record."""
         contracts = list(self.contracts)
         draws = self.model.rng.random(len(contracts))
         for contract, draw in zip(contracts, draws):
-            if draw < getattr(contract.holder, "failure_hazard", 0.0):
+            if draw < contract.holder.failure_hazard:
                 self.terminate(contract, failed=True)
 
     # ------------------------------------------------------------------ outcomes
@@ -243,7 +283,7 @@ class Council(mesa.Agent):
             self.volunteer_value0 = volunteer_value
         self.need = self.care_need + self.other0 + self.volunteer_value0
         self.delivered = (self.spending["in_house"] + sum(c.units for c in self.contracts)
-                          + (self.spending["grants"] + self.spending["scaling"]) / commons.delivery_cost
+                          + self.spending["grants"] / commons.delivery_cost
                           + volunteer_value)
 
     @property

@@ -19,6 +19,7 @@ from commonsabm.sim.terms import COMMONS, COUNCIL, LOCAL, PRIMES, SECTORS
 INDEX = {name: i for i, name in enumerate(SECTORS)}
 # whose wage pool a payer's wages go to, by its sector
 POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
+PRIMES_SECTOR = "primes"
 
 
 class LedgerError(RuntimeError):
@@ -139,21 +140,27 @@ class Ledger:
         """LM3 (New Economics Foundation): (round 1 + round 2 + round 3) / round 1.
 
         Round 1 is everything the spender pays out; round 2 the part of it paid to local
-        recipients (staff, local firms, commons organisations); round 3 what those
-        recipients re-spend locally, at this month's observed shares of their spending.
+        recipients (staff, local firms, commons organisations); round 3 what every supplier
+        paid in round 1 re-spends locally, at this month's observed shares of its spending.
+        Primes are non-local suppliers: paying them is no round-2 spending, but what they
+        spend locally (their local staff and suppliers) is round 3, as NEF counted the
+        re-spending of non-local suppliers in Northumberland (data/uk_figures.csv:
+        lm3_nonlocal_supplier_respend).
         """
         out = self.flows.sum(axis=1)
         i = INDEX[spender]
         if out[i] <= 0:
             return 1.0
         local_idx = [INDEX[s] for s in LOCAL]
+        suppliers = local_idx + [INDEX[PRIMES_SECTOR]]
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = np.where(out[:, None] > 0, self.flows / out[:, None], 0.0)
-        round2 = self.flows[i, local_idx].copy()
+        paid = self.flows[i, suppliers].copy()
         if spender in LOCAL:
-            round2[LOCAL.index(spender)] = 0.0  # paying itself is not a round of local spending
-        round3 = round2 @ shares[np.ix_(local_idx, local_idx)]
-        return float((out[i] + round2.sum() + round3.sum()) / out[i])
+            paid[LOCAL.index(spender)] = 0.0  # paying itself is not a round of local spending
+        round2 = paid[:len(local_idx)].sum()
+        round3 = paid @ shares[np.ix_(suppliers, local_idx)]
+        return float((out[i] + round2 + round3.sum()) / out[i])
 
     def leakage(self) -> float:
         """Share of local sectors' spending this month that left the place.

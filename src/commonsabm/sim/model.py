@@ -127,8 +127,8 @@ class CommonsModel(Reporters, mesa.Model):
         # primes and organisations staff up to what they paid in wages last month
         prime_pool = self.last_wage_pools.get(PRIMES)
         if prime_pool is None:  # before the first month: primes' own share of their contracts
-            prime_pool = (cfg.primes.local_wage_share * cfg.primes.local_share * cfg.primes.unit_cost
-                          * sum(c.units for p in self.primes for c in p.contracts))
+            prime_pool = (cfg.primes.local_wage_share * cfg.primes.local_share
+                          * sum(c.delivery_cost for p in self.primes for c in p.contracts))
         pools = {COUNCIL: (council_pool, cfg.council.staff_wage),
                  PRIMES: (prime_pool, cfg.primes.local_wage),
                  COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
@@ -211,7 +211,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.births.clear()
         self.deaths.clear()
         self.closed_this_month = []
-        self.council.failed_this_month = 0
+        self.council.record.clear()
         self.citizens.start_month()
         self.economy.start_month()
         self.fund.start_month()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from commonsabm.params.months import decimal_year, month_index
-from commonsabm.params.schema import ModelConfig
+from commonsabm.params.schema import ModelConfig, ProcurementConfig
 
 
 class NationalSetting:
@@ -20,6 +20,8 @@ class NationalSetting:
         self._retention_start = month_index(config.devolution.rates_retention_start)
         self._fund_start = month_index(config.investment_fund.start)
         self._commissioning_start = month_index(config.commissioning.start)
+        self._procurement_start = month_index(config.procurement.start)
+        self._rules_2010 = ProcurementConfig()  # in force before procurement.start
 
     def grant_index(self, month: int) -> float:
         """Real central grant relative to 2010, interpolated along the austerity path."""
@@ -42,6 +44,11 @@ class NationalSetting:
     def commissioning_policy(self, month: int) -> bool:
         """Whether the configured commissioning policy (scaling, protected staff) is in force."""
         return month >= self._commissioning_start
+
+    def procurement_rules(self, month: int) -> ProcurementConfig:
+        """The rules a tender let this month is held to: the configured ones from their start,
+        the 2010 rules before it (contracts keep the rules they were let under)."""
+        return self.config.procurement if month >= self._procurement_start else self._rules_2010
 
     def fund_open(self, month: int) -> bool:
         return self.config.investment_fund.enabled and month >= self._fund_start

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 import mesa
 
-from commonsabm.sim.terms import SOURCES, TRADING, months_for
+from commonsabm.sim.terms import SOURCES, TRACK_RECORD_SPAN, TRADING, months_for
 from commonsabm.sim.world import World
 
 
@@ -179,15 +179,35 @@ class CommonsOrganisation(mesa.Agent):
         if self.months_unpaid:
             self.staff *= 0.8
 
-    def accepts(self, value: float, units: float) -> bool:
-        """Take a subcontract only with cash to bridge the late payment and a bearable loss."""
-        commons = self.model.config.commons
-        rules = self.model.config.procurement
-        cost = units * self.unit_cost
-        lag = months_for(rules.subcontract_payment_days)
+    def take_part(self, units: float, value_per_unit: float, payment_days: float) -> tuple[float, str | None]:
+        """How much of a prime's subcontract offer to take, and why not more.
+
+        It takes what it has room for and what its cash can carry until the late payment
+        arrives, provided the work does not lose more than it can bear for its mission
+        (volunteers may cover up to half the delivery cost). A part below a tenth of the
+        offer is not worth the paperwork: that is a decline, for the reason that cut it.
+        Returns (units taken, None) or (0, "capacity" | "cash" | "loss").
+        """
+        commons = self.commons_config
+        room = min(units, self.spare_capacity)
+        if room < 0.1 * units:
+            return 0.0, "capacity"
+        lag = months_for(payment_days)
+        bridged = self.cash / (self.unit_cost * lag) if lag > 0 else room
+        taken = min(room, max(bridged, 0.0))
+        if taken < 0.1 * units:
+            return 0.0, "cash"
+        cost = taken * self.unit_cost
         volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * cost)
-        margin = (value + volunteers - cost) / cost if cost > 0 else 0.0
-        return self.cash >= cost * lag and margin >= -commons.subcontract_loss_tolerance
+        if (taken * value_per_unit + volunteers - cost) / cost < -commons.subcontract_loss_tolerance:
+            return 0.0, "loss"
+        return taken, None
+
+    @property
+    def failure_hazard(self) -> float:
+        """Monthly chance a contract it holds fails: high with no track record, halving with
+        every two years of delivery."""
+        return self.commons_config.contract_failure * 0.5 ** (self.experience / TRACK_RECORD_SPAN)
 
     def learn(self) -> None:
         """Delivery builds a track record, and capacity grows with experience."""

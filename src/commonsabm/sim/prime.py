@@ -23,8 +23,6 @@ class PrimeContractor(mesa.Agent):
         self.cash = cfg.reserves
         # firms differ a little in how hard they underbid
         self.underbid = float(max(cfg.underbid * model.rng.uniform(0.75, 1.25), 0.0))
-        self.unit_cost = cfg.unit_cost
-        self.quality = cfg.quality
         self.local_share = cfg.local_share
         self.contracts: list[Contract] = []
         # ordered sets (dicts), so ending one is O(1) however many there are
@@ -45,11 +43,6 @@ class PrimeContractor(mesa.Agent):
             self.end_subcontract(sub)
 
     @property
-    def bid_price(self) -> float:
-        cfg = self.model.config.primes
-        return self.unit_cost * (1 + cfg.margin - self.underbid)
-
-    @property
     def failure_hazard(self) -> float:
         cfg = self.model.config.primes
         return cfg.failure_base + cfg.underbid_failure * self.underbid
@@ -65,29 +58,34 @@ class PrimeContractor(mesa.Agent):
         self.profit_out = 0.0
 
     def subcontract(self, contract: Contract) -> None:
-        """Pass part of a new contract to a few local organisations with room, at the primes' rate.
+        """Refer part of a new contract to a few local organisations, on the contract's terms.
 
         A prime knows only some local organisations: it approaches
-        ``procurement.subcontract_approaches`` of them at random, those with most room
-        first, and stops at ``procurement.subcontractors`` partners.
+        ``subcontract_approaches`` of them at random, those with most room first, offers
+        each what it still wants to pass on, and stops at ``subcontractors`` partners. Each
+        takes the part it has room and cash for (``CommonsOrganisation.take_part``); the
+        council's record counts offers, acceptances (whole or in part) and declines by reason.
         """
-        rules = self.model.config.procurement
+        rules, record = contract.rules, self.model.council.record
         wanted = rules.subcontract_share * contract.units
         live = self.model.live_organisations
-        if not live:
+        if not live or wanted <= 1e-9:
             return
         picked = self.model.rng.choice(len(live), size=min(rules.subcontract_approaches, len(live)), replace=False)
-        takers = sorted((live[i] for i in picked if live[i].spare_capacity > 0),
-                        key=lambda o: o.spare_capacity, reverse=True)
+        approached = sorted((live[i] for i in picked), key=lambda o: o.spare_capacity, reverse=True)
+        per_unit = rules.subcontract_rate * contract.price
         partners = 0
-        for org in takers:
+        for org in approached:
             if wanted <= 1e-9 or partners >= rules.subcontractors:
                 break
-            units = min(wanted, org.spare_capacity)
-            value = rules.subcontract_rate * contract.price * units
-            if not org.accepts(value, units):
+            record["subcontract_offers"] += 1
+            units, reason = org.take_part(wanted, per_unit, rules.subcontract_payment_days)
+            if reason:
+                record[f"subcontract_declined_{reason}"] += 1
                 continue
-            sub = Subcontract(self, org, contract, value, units)
+            record["subcontract_accepted"] += 1
+            record["subcontract_partial"] += units < wanted - 1e-9
+            sub = Subcontract(self, org, contract, per_unit * units, units)
             self.subcontracts[sub] = None
             self.subcontracts_for.setdefault(contract, []).append(sub)
             org.add_subcontract(sub)
@@ -104,13 +102,12 @@ class PrimeContractor(mesa.Agent):
     def deliver(self) -> None:
         """Pay for this month's delivery: subcontractors late, local casual staff, the rest outside."""
         ledger, economy = self.model.ledger, self.model.economy
-        rules = self.model.config.procurement
         subcontracted = {id(c): 0.0 for c in self.contracts}
-        for sub in self.subcontracts:
-            self.model.payments.schedule(self, sub.org, sub.value, "subcontracts", rules.subcontract_payment_days)
+        for sub in self.subcontracts:  # on the terms of the contract it was let under
+            self.model.payments.schedule(self, sub.org, sub.value, "subcontracts",
+                                         sub.contract.rules.subcontract_payment_days)
             subcontracted[id(sub.contract)] = subcontracted.get(id(sub.contract), 0.0) + sub.units
-        own_units = sum(max(c.units - subcontracted[id(c)], 0.0) for c in self.contracts)
-        cost = own_units * self.unit_cost
+        cost = sum(max(c.units - subcontracted[id(c)], 0.0) * c.unit_cost for c in self.contracts)
         local = cost * self.local_share
         wage_share = self.model.config.primes.local_wage_share
         self.costs = self.model.ledger.pay_wages(self, wage_share * local)

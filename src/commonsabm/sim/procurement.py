@@ -1,33 +1,49 @@
-"""Tenders, bids, contracts, subcontracts and late payment.
+"""Contracts, subcontracts and late payment: what a tender leaves behind.
 
-The procurement rules are policy levers (``ProcurementConfig``): lot bundling, the
-risk-transfer reserve requirement, the track-record requirement, the price, quality and
-social-value weights, consortia, payment days and the terms primes give subcontractors.
+A contract keeps the procurement rules it was let under (``Contract.rules``): its payment
+days, and the terms on which a prime holding it refers work to local organisations, hold
+until it is re-tendered, so a reform starting in a given month builds up as contracts
+turn over. The tender itself (lots, bids, scores) is in ``tendering.py``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from commonsabm.sim.terms import months_for
 from commonsabm.sim.world import World
 
 if TYPE_CHECKING:
+    from commonsabm.params.schema import ProcurementConfig
     from commonsabm.sim.organisation import CommonsOrganisation
 
 
 @dataclass(eq=False)
+class Lot:
+    """One service the council buys, as it was cut up in 2010."""
+    base: float  # value a month at the first tender round; the contract budget scales it later
+    relational: float  # share of the service that rests on knowing the place and its people (0-1)
+
+
+@dataclass(eq=False)  # identity, not value, makes two contracts the same
 class Contract:
     holder: Any  # a PrimeContractor or a CommonsOrganisation
     value: float  # what the council pays a month
     price: float  # bid price per unit of service; 1.0 is the standard cost
+    unit_cost: float  # what delivering a unit costs this holder under this contract
     start: int
     end: int
-    base: float  # the lot's value at the first tender round
+    rules: ProcurementConfig  # the rules it was let under, kept until it is re-tendered
+    lots: tuple[Lot, ...] = ()  # the lots it covers (shared by a consortium's partners)
+    share: float = 1.0  # the part of those lots it covers (a consortium partner's part)
+    route: str = "tender"  # "tender", or "direct": an award to scale what works (Parker's lever)
+    base: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        # the lots' value at the first round; a direct award is not re-tendered, its value is its base
+        self.base = self.share * sum(lot.base for lot in self.lots) if self.lots else self.value
 
     @property
     def units(self) -> float:
@@ -36,10 +52,10 @@ class Contract:
 
     @property
     def delivery_cost(self) -> float:
-        return self.units * self.holder.unit_cost
+        return self.units * self.unit_cost
 
 
-@dataclass(eq=False)  # identity, not value, makes two subcontracts the same
+@dataclass(eq=False)
 class Subcontract:
     prime: Any
     org: CommonsOrganisation
@@ -75,55 +91,3 @@ class PaymentQueue:
 
     def owed_to(self, payee) -> float:
         return sum(p[2] for items in self._due.values() for p in items if p[1] is payee)
-
-
-@dataclass
-class Bid:
-    bidders: list  # one organisation, a consortium, or one prime
-    price: float
-    quality: float
-    social_value: float
-
-
-def commons_bids(model: World, value: float, rng: np.random.Generator) -> list[Bid]:
-    """Bids from commons organisations that know of the tender and meet its conditions."""
-    rules = model.config.procurement
-    commons = model.config.commons
-    price = commons.delivery_cost * (1 + commons.bid_markup)
-    units = value / price
-    reserve = rules.risk_transfer * 12 * value
-    live = model.live_organisations
-    # one draw per organisation: does the council's commissioning team reach it?
-    reached = rng.random(len(live)) < model.council.commissioning_capacity
-    aware = [o for o, seen in zip(live, reached) if seen and o.experience >= rules.track_record_months]
-    bids = [Bid([o], price, _quality(model, [o]), commons.local_share)
-            for o in aware if o.spare_capacity >= units and o.cash >= reserve]
-    if not bids and rules.consortia_allowed and aware:
-        partners = sorted(aware, key=lambda o: o.spare_capacity, reverse=True)[:5]
-        if (sum(o.spare_capacity for o in partners) >= units
-                and sum(o.cash for o in partners) >= reserve):
-            bids.append(Bid(partners, price, _quality(model, partners), commons.local_share))
-    return bids
-
-
-def _quality(model: World, orgs: list) -> float:
-    """Quality grows with track record; two years of delivery earns the full commons score."""
-    experience = np.mean([min(o.experience / 24, 1.0) for o in orgs])
-    return model.config.commons.quality * (0.5 + 0.5 * experience)
-
-
-def prime_bids(model: World, value: float) -> list[Bid]:
-    reserve = model.config.procurement.risk_transfer * 12 * value
-    return [Bid([p], p.bid_price, p.quality, p.local_share) for p in model.primes if p.cash >= reserve]
-
-
-def choose_winner(bids: list[Bid], weights: tuple[float, float, float], rng: np.random.Generator) -> Bid | None:
-    """Score bids on price (cheapest gets full marks), quality and social value."""
-    if not bids:
-        return None
-    w_price, w_quality, w_social = weights
-    cheapest = min(b.price for b in bids)
-    scores = np.array([w_price * cheapest / b.price + w_quality * b.quality + w_social * b.social_value
-                       for b in bids])
-    best = np.flatnonzero(scores >= scores.max() - 1e-12)
-    return bids[int(rng.choice(best))]

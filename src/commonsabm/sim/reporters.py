@@ -11,6 +11,7 @@ from collections import Counter
 
 import numpy as np
 
+from commonsabm.sim.tendering import BIDDER_CLASSES
 from commonsabm.sim.terms import CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
@@ -53,6 +54,25 @@ REPORTERS.update({
     "prime_contract_share": ("share", "share of council contract value held by prime contractors"),
     "prime_profit_out": (GBP, "prime contractors' profit leaving the place"),
     "contract_failures": (PER_100K, "contracts terminated as failed this month"),
+    "tenders": (PER_100K, "tenders held this month (first lets, re-tenders and re-lets after failure)"),
+})
+for _class in BIDDER_CLASSES:  # commons organisations alone, commons consortia, prime contractors
+    REPORTERS[f"bids_{_class}"] = (PER_100K, f"bids this month from {_class}")
+    REPORTERS[f"wins_{_class}"] = (PER_100K, f"tenders won this month by {_class}")
+REPORTERS.update({
+    "wins_incumbent": (PER_100K, "tenders won this month by a holder of the lots re-tendered"),
+    "direct_awards": (PER_100K, "direct awards this month to scale what works"),
+    "contract_value_commons": (GBP, "value of council contracts held by commons organisations"),
+    "contract_value_primes": (GBP, "value of council contracts held by prime contractors"),
+    "contract_failures_commons": (PER_100K, "contracts held by commons organisations that failed this month"),
+    "contract_failures_primes": (PER_100K, "contracts held by prime contractors that failed this month"),
+    "subcontract_offers": (PER_100K, "subcontract offers primes made this month"),
+    "subcontract_accepted": (PER_100K, "subcontract offers taken, whole or in part, this month"),
+    "subcontract_partial": (PER_100K, "subcontract offers taken only in part this month"),
+    "subcontract_declined_capacity": (PER_100K, "subcontract offers declined for want of room"),
+    "subcontract_declined_cash": (PER_100K, "subcontract offers declined for want of cash to bridge late payment"),
+    "subcontract_declined_loss": (PER_100K, "subcontract offers declined as loss-making beyond what the mission bears"),
+    "subcontract_acceptance_rate": ("share", "subcontract offers taken, whole or in part, over offers made this month"),
     "unmet_need": ("share of need", "need for council services not delivered"),
     "employment_rate": ("share of adults", "adults in paid work"),
     "claimant_rate": ("share of adults", "adults who are unemployed claimants"),
@@ -248,7 +268,41 @@ class Reporters:
 
     commissioning_capacity = property(lambda self: self.council.commissioning_capacity)
     prime_profit_out = property(lambda self: self._per_resident(sum(p.profit_out for p in self.primes)))
-    contract_failures = property(lambda self: _per_100k(self, self.council.failed_this_month))
+    contract_failures = property(lambda self: _per_100k(
+        self, self.council.record["failures_commons"] + self.council.record["failures_primes"]))
+
+    # ------------------------------------------------------------ tendering
+    def _tendering(self, key: str) -> float:
+        return _per_100k(self, self.council.record[key])
+
+    tenders = property(lambda self: self._tendering("tenders"))
+    bids_commons = property(lambda self: self._tendering("bids_commons"))
+    bids_consortium = property(lambda self: self._tendering("bids_consortium"))
+    bids_primes = property(lambda self: self._tendering("bids_primes"))
+    wins_commons = property(lambda self: self._tendering("wins_commons"))
+    wins_consortium = property(lambda self: self._tendering("wins_consortium"))
+    wins_primes = property(lambda self: self._tendering("wins_primes"))
+    wins_incumbent = property(lambda self: self._tendering("wins_incumbent"))
+    direct_awards = property(lambda self: self._tendering("direct_awards"))
+    contract_failures_commons = property(lambda self: self._tendering("failures_commons"))
+    contract_failures_primes = property(lambda self: self._tendering("failures_primes"))
+    subcontract_offers = property(lambda self: self._tendering("subcontract_offers"))
+    subcontract_accepted = property(lambda self: self._tendering("subcontract_accepted"))
+    subcontract_partial = property(lambda self: self._tendering("subcontract_partial"))
+    subcontract_declined_capacity = property(lambda self: self._tendering("subcontract_declined_capacity"))
+    subcontract_declined_cash = property(lambda self: self._tendering("subcontract_declined_cash"))
+    subcontract_declined_loss = property(lambda self: self._tendering("subcontract_declined_loss"))
+
+    @property
+    def subcontract_acceptance_rate(self) -> float:
+        offers = self.council.record["subcontract_offers"]
+        return self.council.record["subcontract_accepted"] / offers if offers else float("nan")
+
+    def _contract_value(self, sector: str) -> float:
+        return self._per_resident(sum(c.value for c in self.council.contracts if c.holder.sector == sector))
+
+    contract_value_commons = property(lambda self: self._contract_value("commons"))
+    contract_value_primes = property(lambda self: self._contract_value("primes"))
     unmet_need = property(lambda self: self.council.unmet_need)
 
     # ------------------------------------------------------------ residents

@@ -29,6 +29,11 @@ SECTORS = ("citizens", "commons", "council", "primes", "fund", "local_private", 
 # outside the place, so paying them is paying a non-local supplier (as in NEF's LM3).
 LOCAL = ("citizens", "commons", "council", "fund", "local_private")
 
+# Months of delivery that earn a commons bidder its full quality score (its quality starts at
+# half and reaches full after two years), and over which a commons holder's contract failure
+# hazard halves (an assumption, docs/ODD.md §7.5).
+TRACK_RECORD_SPAN = 24
+
 # Calendar conversions: payment terms are set in days and the model steps in months.
 DAYS_PER_MONTH = 30.4  # 365.25 / 12, rounded as payment terms are quoted
 WEEKS_PER_MONTH = 52 / 12
