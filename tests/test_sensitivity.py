@@ -116,3 +116,16 @@ def test_ranges_lie_inside_the_allowed_ranges_and_can_be_set():
             section, _, name = u.key.partition(".")
             assert getattr(getattr(changed, section), name) == pytest.approx(value)
     assert base == ModelConfig()  # the configured values are never changed in place
+
+
+def test_a_screened_scoring_weight_leaves_the_others_summing_to_one():
+    """Morris moves the social-value weight alone; price and quality share the rest in their
+    configured proportions, so every sampled configuration passes the checks."""
+    from commonsabm.analysis.sensitivity import with_values
+    from commonsabm.params.checks import check
+    from commonsabm.params.schema import ModelConfig, RunConfig
+
+    model = with_values(ModelConfig(), {"procurement.weight_social_value": 0.5})
+    rules = model.procurement
+    assert (rules.weight_price, rules.weight_quality, rules.weight_social_value) == pytest.approx((0.3, 0.2, 0.5))
+    check(model, RunConfig())  # raises if the weights no longer sum to 1

@@ -61,7 +61,28 @@ UNCERTAIN: tuple[Uncertain, ...] = (
               "primes' subcontract terms are not published; squeezed to full price"),
     Uncertain("procurement.subcontract_payment_days", 30.0, 120.0,
               "primes' payment to subcontractors: prompt-payment code to very late"),
+    # the tender market (docs/ODD.md §7.5); a weight set here leaves the other two weights
+    # sharing the rest in their configured proportions (with_values), so the sum stays 1
+    Uncertain("procurement.weight_social_value", 0.0, 0.5,
+              "councils weight social value from none to about half (Social Value Act 2012 sets no level)"),
+    Uncertain("procurement.panel_noise", 0.0, 0.1,
+              "no data on how far evaluation panels err; from none to twice the default"),
+    Uncertain("procurement.incumbency_advantage", 0.0, 0.06,
+              "the incumbent's edge at re-tender is not measured here; none to three times the default"),
+    Uncertain("procurement.cost_dispersion", 0.0, 0.15,
+              "how far one bidder's cost differs from its class's; none to three times the default"),
+    Uncertain("primes.unit_cost", 0.75, 0.95,
+              "primes' cost advantage over local organisations: a quarter less to about the same"),
+    Uncertain("primes.scale_economies", 0.0, 0.15,
+              "how steeply primes' unit cost falls with lot size; none to three times the default"),
+    Uncertain("commons.quality", 0.5, 0.9,
+              "the quality score an experienced commons bid earns, against primes' 0.6"),
+    Uncertain("commons.local_knowledge", 0.0, 0.3,
+              "the quality local knowledge adds on relational services; none to twice the default"),
+    Uncertain("commons.contract_failure", 0.0, 0.03,
+              "how often a new commons holder's contract fails; none to three times the default"),
 )
+WEIGHTS = ("weight_price", "weight_quality", "weight_social_value")
 
 # The outputs analysed, each a mean over the final 12 months of a run: column -> label.
 OUTPUTS: dict[str, str] = {
@@ -69,6 +90,7 @@ OUTPUTS: dict[str, str] = {
     "volunteering_rate": "monthly volunteering (share of residents)",
     "commons_share_total": "commons share of service delivery",
     "local_multiplier": "local multiplier (LM3)",
+    "commons_contract_share": "commons share of council contract value",
 }
 FINAL_MONTHS = 12
 
@@ -111,7 +133,21 @@ def with_values(model: ModelConfig, values: dict[str, float]) -> ModelConfig:
         section, _, name = key.partition(".")
         kind = type(_field(key).default)
         setattr(getattr(out, section), name, int(round(value)) if kind is int else kind(value))
+    _share_the_rest(out.procurement, [k.partition(".")[2] for k in values if k.startswith("procurement.weight_")])
     return out
+
+
+def _share_the_rest(rules, chosen: list[str]) -> None:
+    """Scoring weights must sum to 1: the weights not chosen share what the chosen leave, in
+    their configured proportions (a chosen social-value weight of 0.5 with price and quality
+    configured at 0.6 and 0.4 gives 0.3 and 0.2)."""
+    if not chosen:
+        return
+    rest = [w for w in WEIGHTS if w not in chosen]
+    left = 1.0 - sum(getattr(rules, w) for w in chosen)
+    configured = sum(getattr(rules, w) for w in rest)
+    for w in rest:
+        setattr(rules, w, left * getattr(rules, w) / configured if configured > 0 else left / len(rest))
 
 
 # ---------------------------------------------------------------- one evaluation

@@ -187,8 +187,6 @@ class Council(mesa.Agent):
     def award(self, contract: Contract) -> None:
         contract.holder.add_contract(contract)
         self.contracts.append(contract)
-        if hasattr(contract.holder, "subcontract"):
-            contract.holder.subcontract(contract)
 
     def tender(self, lots: tuple[Lot, ...], term_months: int, share: float = 1.0,
                incumbents: set = frozenset()) -> None:

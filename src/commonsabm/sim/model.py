@@ -85,8 +85,10 @@ class CommonsModel(Reporters, mesa.Model):
             "outside": lambda: self.economy.outside.cash,
         })
         channels = self.council.set_budget(self.council.budget0)
-        self.council.let_first_contracts()
+        # volunteers first: organisations weigh the primes' first subcontract offers with the
+        # volunteers they had in 2010, not as empty shells (they were running before the run)
         self.first_volunteers()
+        self.council.let_first_contracts()
         self.staff_employers(channels, hire_unemployed=False)
         self.traders0 = sum(1 for o in self.live_organisations if o.trading)
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
@@ -192,6 +194,8 @@ class CommonsModel(Reporters, mesa.Model):
         citizens.feel_stress()
         citizens.volunteer(*self.organisation_arrays())
         self.count_members()
+        for prime in self.primes:  # after volunteering: organisations weigh offers with this month's volunteers
+            prime.refer_work()
         self.shop(citizens.spend())
         self.run_organisations()
         self.found_organisations()

@@ -57,8 +57,16 @@ class PrimeContractor(mesa.Agent):
         self.costs = 0.0
         self.profit_out = 0.0
 
-    def subcontract(self, contract: Contract) -> None:
-        """Refer part of a new contract to a few local organisations, on the contract's terms.
+    def refer_work(self) -> None:
+        """Each month, refer to local organisations the part of each contract's referral share
+        not yet placed (work declined or ended since), on the contract's own terms."""
+        for contract in self.contracts:
+            placed = len(self.subcontracts_for.get(contract, ()))
+            if placed < contract.rules.subcontractors:
+                self.subcontract(contract, placed)
+
+    def subcontract(self, contract: Contract, placed: int = 0) -> None:
+        """Refer part of a contract to a few local organisations, on the contract's terms.
 
         A prime knows only some local organisations: it approaches
         ``subcontract_approaches`` of them at random, those with most room first, offers
@@ -67,19 +75,20 @@ class PrimeContractor(mesa.Agent):
         council's record counts offers, acceptances (whole or in part) and declines by reason.
         """
         rules, record = contract.rules, self.model.council.record
-        wanted = rules.subcontract_share * contract.units
+        wanted = rules.subcontract_share * contract.units - sum(
+            s.units for s in self.subcontracts_for.get(contract, ()))
         live = self.model.live_organisations
         if not live or wanted <= 1e-9:
             return
         picked = self.model.rng.choice(len(live), size=min(rules.subcontract_approaches, len(live)), replace=False)
         approached = sorted((live[i] for i in picked), key=lambda o: o.spare_capacity, reverse=True)
         per_unit = rules.subcontract_rate * contract.price
-        partners = 0
+        partners = placed
         for org in approached:
             if wanted <= 1e-9 or partners >= rules.subcontractors:
                 break
             record["subcontract_offers"] += 1
-            units, reason = org.take_part(wanted, per_unit, rules.subcontract_payment_days)
+            units, reason = org.take_part(min(wanted, org.spare_capacity), per_unit, rules.subcontract_payment_days)
             if reason:
                 record[f"subcontract_declined_{reason}"] += 1
                 continue
