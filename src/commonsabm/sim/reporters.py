@@ -41,7 +41,8 @@ REPORTERS.update({
     "commons_share_trading": ("share", "commons trading and donations in local service delivery"),
     "commons_share_total": ("share", "the commons' share of local service delivery"),
     "commons_contract_share": ("share", "share of council contract value held by commons organisations"),
-    "vcs_government_income": (GBP, "vcs income from grants, contracts and subcontracts"),
+    "vcs_government_income": (GBP, "vcs income paid by the council: grants and contracts"),
+    "vcs_subcontract_income": (GBP, "vcs income from subcontracts, paid by prime contractors"),
     "vcs_individual_income": (GBP, "vcs income from donations"),
 })
 for _source in REVENUES:
@@ -241,8 +242,11 @@ class Reporters:
 
     commons_contract_share = property(lambda self: self._contract_share("commons"))
     prime_contract_share = property(lambda self: self._contract_share("primes"))
+    # by who pays, as the published figure counts it: a subcontract is paid by a prime, a firm
     vcs_government_income = property(lambda self: self._commons_revenue(
-        "grants", "contracts", "subcontracts", kinds=("vcs",)) / self.citizens.n)
+        "grants", "contracts", kinds=("vcs",)) / self.citizens.n)
+    vcs_subcontract_income = property(lambda self: self._commons_revenue(
+        "subcontracts", kinds=("vcs",)) / self.citizens.n)
     vcs_individual_income = property(lambda self: self._commons_revenue(
         "donations", kinds=("vcs",)) / self.citizens.n)
 
