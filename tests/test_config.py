@@ -182,6 +182,7 @@ def test_unknown_preset_is_rejected_with_the_presets_that_exist():
     ({"ubi_level": 100, "ubi_start": "2040-01", "run_end": "2030-12"}, ("ubi.start", "run.end")),
     ({"ubi": "full", "ubi_start": "2015-01", "run_end": "2012-12"}, ("ubi.start",)),
     ({"investment_fund": "present", "run_end": "2015-12"}, ("investment_fund.start",)),
+    ({"procurement": "reformed", "procurement_start": "2020-01", "run_end": "2015-12"}, ("procurement.start",)),
     ({"place_full_time_share": 0.60}, ("share",)),
     ({"place": "deprived_northern", "place_retired_share": 0.10}, ("share",)),
     ({"procurement_weight_price": 0.9}, ("procurement.weight",)),

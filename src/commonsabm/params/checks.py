@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
 from commonsabm.params.months import month_index, parse_month
-from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, RunConfig
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig, ProcurementConfig, RunConfig
 
 LEAST_BUDGET = 1.0  # GBP per resident per month of central grant and council tax in 2010
 
@@ -156,6 +156,10 @@ def _check_consistency(m: ModelConfig, run: RunConfig) -> None:
     if m.investment_fund.enabled and month_index(m.investment_fund.start) > end:
         raise ConfigError(f"investment_fund.start={m.investment_fund.start} is after run.end={run.end}; "
                           "allowed: a start on or before the end, or investment_fund.enabled=false")
+    rules = dataclasses.replace(m.procurement, start=ProcurementConfig().start)
+    if month_index(m.procurement.start) > end and rules != ProcurementConfig():
+        raise ConfigError(f"procurement.start={m.procurement.start} is after run.end={run.end}, so the "
+                          "configured procurement rules would never apply; allowed: a start on or before the end")
     place = m.place
     shares = (place.full_time_share + place.part_time_share + place.unemployed_share
               + place.inactive_share + place.retired_share)
