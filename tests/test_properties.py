@@ -47,9 +47,9 @@ TIES = ("network.min_ties", "network.max_ties")
 AUSTERITY_PATH = ("austerity.years", "austerity.grant_index")
 STARTS = tuple(key for key, f in FIELDS.items() if f.name == "start" or f.name.endswith("_start"))
 # where a policy's start falls: before the run, inside it, or after it (so never, which validation
-# refuses for a UBI or a fund)
-PLACES = {key: ("before", "inside") if key in ("ubi.start", "investment_fund.start") else ("before", "inside", "after")
-          for key in STARTS}
+# refuses for a UBI, a fund or procurement rules other than 2010's)
+NEVER_REFUSED = ("ubi.start", "investment_fund.start", "procurement.start")
+PLACES = {key: ("before", "inside") if key in NEVER_REFUSED else ("before", "inside", "after") for key in STARTS}
 LABELS = ("place.name",)  # recorded in the outputs, never read by the model
 
 
@@ -263,7 +263,8 @@ def assert_invariants(model: CommonsModel) -> None:
         value = reported[name]
         if math.isnan(value):
             undefined = (name in SURVIVAL or (name in BY_STATUS and counts[BY_STATUS[name]] == 0)
-                         or (name == "claimant_commoning_hours" and counts[UNEMPLOYED] == 0))
+                         or (name == "claimant_commoning_hours" and counts[UNEMPLOYED] == 0)
+                         or (name == "subcontract_acceptance_rate" and model.council.record["subcontract_offers"] == 0))
             assert undefined, f"{name} is NaN"
             continue
         lo, hi = reporter_bounds(unit)

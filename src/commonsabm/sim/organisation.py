@@ -190,7 +190,7 @@ class CommonsOrganisation(mesa.Agent):
         """
         commons = self.commons_config
         room = min(units, self.spare_capacity)
-        if room < 0.1 * units:
+        if room <= 0 or room < 0.1 * units:
             return 0.0, "capacity"
         lag = months_for(payment_days)
         bridged = self.cash / (self.unit_cost * lag) if lag > 0 else room

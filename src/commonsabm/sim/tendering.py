@@ -117,6 +117,8 @@ def hold_tender(model: World, lots: tuple[Lot, ...], share: float, term: int,
     council = model.council
     rules = model.national.procurement_rules(model.month)
     value = share * sum(lot.base for lot in lots) * council.contract_scale
+    if value <= 0:  # a contract budget cut to nothing leaves nothing to let
+        return []
     relational = sum(lot.base * lot.relational for lot in lots) / max(sum(lot.base for lot in lots), 1e-12)
     bids = commons_bids(model, rules, value, relational) + prime_bids(model, rules, value)
     record = council.record
