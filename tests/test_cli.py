@@ -18,8 +18,8 @@ from commonsabm.sim.reporters import REPORTERS
 from commonsabm.sim.terms import KINDS, SOURCES
 
 TINY = ["run.population=2000", "run.end=2011-12"]
-# the scenarios switch their UBI and fund on in 2020; bring them into a two-year run
-EARLY = ["ubi.start=2011-01", "investment_fund.start=2011-01"]
+# the scenarios switch their UBI, fund and procurement reform on in 2020; bring them into a two-year run
+EARLY = ["ubi.start=2011-01", "investment_fund.start=2011-01", "procurement.start=2011-01"]
 # scenarios of one simulation; the analyses (calibrate, sensitivity) and the sweeps (debate,
 # a multirun: tests/test_verdict.py) have tests of their own
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")
