@@ -8,7 +8,7 @@ from conftest import simulate, step_through
 
 from commonsabm import CommonsModel
 from commonsabm.sim.reporters import PER_100K, REPORTERS
-from commonsabm.sim.terms import EMPLOYERS, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import EMPLOYERS, PART_TIME, STATUSES, UNEMPLOYED
 
 VIEW_FIELDS = ("status", "employer", "wage_rate", "motivation", "skills", "cash", "stress", "sanction_left",
                "active", "hours", "free_hours", "income", "org", "nbhd", "ties")
@@ -99,9 +99,12 @@ def test_statuses_partition_the_population_at_every_step():
         shares = counts / c.n
         assert m.employment_rate == pytest.approx(shares[0] + shares[1])
         assert m.claimant_rate == pytest.approx(shares[UNEMPLOYED])
-        # only claimants carry conditionality or sanctions
-        assert not (c.sanctioned & (c.status != UNEMPLOYED)).any()
-        assert not ((c.conditional_share > 0) & (c.status != UNEMPLOYED)).any()
+        # only claimants carry conditionality or sanctions: the unemployed, and part-time workers
+        # once Universal Credit reaches them (2013-04 on)
+        in_work = m.national.in_work_reach(m.month - 1) > 0
+        claim = (c.status == UNEMPLOYED) | ((c.status == PART_TIME) & in_work)
+        assert not (c.sanctioned & ~claim).any()
+        assert not ((c.conditional_share > 0) & ~claim).any()
         # free hours by status, weighted by the groups' sizes, give everyone's mean
         groups = [(counts[s], getattr(m, f"free_hours_{name}")) for s, name in enumerate(STATUSES) if counts[s]]
         assert sum(n * h for n, h in groups) / c.n == pytest.approx(c.free_hours.mean())

@@ -236,7 +236,8 @@ def assert_invariants(model: CommonsModel) -> None:
     counts = np.bincount(status, minlength=len(STATUSES))
     assert counts.sum() == n
     assert citizens.employer.min() >= 0 and citizens.employer.max() < len(EMPLOYERS)
-    assert (status[citizens.sanctioned] == UNEMPLOYED).all(), "a resident sanctioned without a claim"
+    # claimants are the unemployed and, under Universal Credit, low-paid part-time workers
+    assert np.isin(status[citizens.sanctioned], (UNEMPLOYED, PART_TIME)).all(), "a resident sanctioned without a claim"
     member = citizens.org >= 0
     assert citizens.org.max(initial=-1) < len(ever)
     assert all(ever[i].alive for i in np.unique(citizens.org[member])), "a member of a closed organisation"

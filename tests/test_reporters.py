@@ -83,7 +83,8 @@ def test_volunteers_are_members(run):
 
 
 def test_sanctions_count_and_rate_agree():
-    model, frame = simulate(rng=2, sanctions_monthly_rate=0.05)  # no UBI: every claimant is conditional
+    # no UBI: every claimant is conditional; and none sanctioned in work, so every sanction is a jobseeker's
+    model, frame = simulate(rng=2, sanctions_monthly_rate=0.05, sanctions_in_work_rate=0.0)
     sanctions = frame["sanctions"] * model.citizens.n / 100_000
     claimants = frame["claimant_rate"] * model.citizens.n
     np.testing.assert_allclose(sanctions, frame["sanction_rate"] * claimants, atol=1e-6)

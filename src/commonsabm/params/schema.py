@@ -142,13 +142,42 @@ class UBIConfig:
 
 @dataclass
 class SanctionsConfig:
-    monthly_rate: float = p(0.0273, 0, 1, help="chance a conditional claimant is sanctioned "
-                            "each month", unit="per month",
+    """Who can be sanctioned, how often and for how long: the penalty, not the hours asked.
+
+    The hours asked of a claimant are the ``conditionality`` section's; the two are separate
+    levers (docs/ODD.md §7.4).
+    """
+    monthly_rate: float = p(0.0273, 0, 1, help="chance an unemployed conditional claimant is "
+                            "sanctioned each month", unit="per month",
                             source=f"{UK} jsa_sanction_rate (2.73%, year to Sep 2016)")
     duration_months: int = p(1, 1, 36, help="months of benefit lost per sanction",
                              unit="months", source=f"{UK} sanction_typical_length (4 weeks)")
-    commitment_hours: float = p(35.0, 0, 80, help="weekly job-search and appointment hours "
-                                "asked of a conditional claimant", unit="hours/week",
+    process_hours: float = p(15.0, 0, 300, help="hours a month a sanctioned resident spends on the "
+                             "sanction: reconsideration, hardship-payment claims, food banks and "
+                             "other emergency help", unit="hours/month",
+                             source="assumption encoding seed 002 (sanctions 'envelop and bureaucratise' "
+                             "claimants' lives); no published figure")
+    in_work_reach: float = p(0.10, 0, 1, help="share of part-time and low-paid workers (the "
+                             "lowest-paid first) who claim Universal Credit with work-search "
+                             "requirements once it is fully rolled out", unit="share",
+                             source=f"assumption; {UK} uc_in_work_conditionality (in-work claimants "
+                             "searching for more work, from 2013)")
+    in_work_start: str = p("2013-04", help="month Universal Credit, and with it in-work "
+                           "conditionality, begins (YYYY-MM)", source=f"{UK} uc_in_work_conditionality")
+    in_work_rollout_months: int = p(68, 0, 600, help="months from in_work_start until the whole reach "
+                                    "is on Universal Credit (linear rollout; 0: at once)", unit="months",
+                                    source=f"{UK} uc_full_service_complete (December 2018)")
+    in_work_rate: float = p(0.005, 0, 1, help="chance an in-work conditional claimant is sanctioned "
+                            "each month", unit="per month",
+                            source="assumption: a fifth of the unemployed rate, since in-work claimants "
+                            f"see a work coach less often; {UK} uc_in_work_conditionality")
+
+
+@dataclass
+class ConditionalityConfig:
+    commitment_hours: float = p(35.0, 0, 80, help="weekly job-search and appointment hours asked "
+                                "of a conditional claimant; an in-work claimant is asked the hours "
+                                "by which their paid work falls short of them", unit="hours/week",
                                 source=f"{UK} claimant_commitment_hours")
 
 
@@ -461,6 +490,7 @@ class ModelConfig:
     austerity: AusterityConfig = field(default_factory=AusterityConfig)
     ubi: UBIConfig = field(default_factory=UBIConfig)
     sanctions: SanctionsConfig = field(default_factory=SanctionsConfig)
+    conditionality: ConditionalityConfig = field(default_factory=ConditionalityConfig)
     welfare: WelfareConfig = field(default_factory=WelfareConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
     council: CouncilConfig = field(default_factory=CouncilConfig)

@@ -48,6 +48,7 @@ class Citizens:
         local = cfg.economy.local_employer_share
         self.employer = np.where(rng.random(n) < local, LOCAL_PRIVATE, OUTSIDE_FIRM).astype(np.int8)
         self.wage_rate = place.hourly_wage * np.exp(cfg.place.wage_dispersion * rng.standard_normal(n))
+        self.wage_ladder = np.sort(self.wage_rate)  # who is low-paid enough to claim in work (in_work_claimants)
         beh = cfg.behaviour
         self.motivation = np.clip(rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
                                   + place.civic_motivation_shift, 0.0, 1.0)
@@ -65,6 +66,7 @@ class Citizens:
         self.conditional_share = np.zeros(n)
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
+        self.jobseeker_sanctions_this_month = 0  # of them, on unemployed claimants (the JSA figure's base)
         self.income_by_source: dict[str, float] = {}
 
     def __len__(self) -> int:
@@ -115,7 +117,9 @@ class Citizens:
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
         self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
                                        LOCAL_PRIVATE, OUTSIDE_FIRM)
-        self.sanction_left[self.status != UNEMPLOYED] = 0
+        # finding work ends a jobseeker's claim, and the sanction with it; a sanction served in
+        # work (Universal Credit) runs its course, whatever the claimant's status
+        self.sanction_left[find] = 0
 
     def staff(self, employer: int, headcount: int, hire_unemployed: bool = True, status: int = FULL_TIME) -> None:
         """Bring an employer's workforce to a headcount: hire claimants first, shed to the claimant pool."""
@@ -223,16 +227,25 @@ class Citizens:
         """Individual wages owed by an employer that pays by the hour (zero for everyone else)."""
         return np.where(self.employed & (self.employer == employer), self.wage_rate * hours, 0.0)
 
-    def claim_benefits(self, ubi_level: float) -> None:
-        """Benefits from outside; an unconditional UBI replaces that much conditional benefit."""
+    def in_work_claimants(self, reach: float) -> np.ndarray:
+        """Part-time workers on Universal Credit with work-search requirements: those paid in the lowest
+        ``reach`` share of wage rates (means-tested; wages do not depend on status, so about ``reach`` of them)."""
+        cut = int(round(reach * self.n))
+        low_paid = self.wage_rate < self.wage_ladder[cut] if cut < self.n else True
+        return (self.status == PART_TIME) & low_paid  # none at cut 0: nobody is paid below the lowest wage
+
+    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0) -> None:
+        """Benefits from outside; an unconditional UBI replaces that much conditional benefit. The
+        unemployed and in-work claimants are conditional: asked job search hours, open to sanctions."""
         cfg = self.model.config
         welfare = cfg.welfare
         unemployed = self.status == UNEMPLOYED
+        claimants = unemployed | self.in_work_claimants(in_work_reach)
         replaced = ubi_level if cfg.ubi.unconditional else 0.0
         jobseeker = max(welfare.jobseeker_benefit - replaced, 0.0)
         # without a jobseeker benefit there is nothing to make conditional, or to sanction
         conditional = jobseeker / welfare.jobseeker_benefit if welfare.jobseeker_benefit > 0 else 0.0
-        self.conditional_share = np.where(unemployed, conditional, 0.0)
+        self.conditional_share = np.where(claimants, conditional, 0.0)
         self.sanction()
         outside = self.model.economy.outside
         # one lookup by status instead of a masked pass per benefit
@@ -245,13 +258,17 @@ class Citizens:
             self._credit(None, ubi_level, outside, "ubi")
 
     def sanction(self) -> None:
-        """Conditional claimants face a monthly sanction hazard; a sanction stops benefit for months."""
-        cfg, rng = self.model.config, self.model.rng
+        """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
+        benefit for months and takes time and bandwidth while it lasts."""
+        rules = self.model.config.sanctions
         self.sanction_left[self.sanction_left > 0] -= 1
         at_risk = (self.conditional_share > 0) & ~self.sanctioned
-        new = self.chance(at_risk, cfg.sanctions.monthly_rate * self.conditional_share)
-        self.sanction_left[new] = cfg.sanctions.duration_months
+        unemployed = self.status == UNEMPLOYED
+        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share
+        new = self.chance(at_risk, hazard)
+        self.sanction_left[new] = rules.duration_months
         self.sanctions_this_month = int(new.sum())
+        self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
     def pay_income_tax(self, amount: float) -> float:
         """A flat tax on this month's wages, raising `amount` for a locally funded UBI."""
@@ -264,11 +281,14 @@ class Citizens:
 
     # ------------------------------------------------------------------ time and bandwidth
     def budget_time(self, paid_hours: np.ndarray) -> None:
-        """Free hours = discretionary hours - paid work - conditionality - care."""
+        """Free hours = discretionary hours - paid work - conditionality - a sanction's process - care.
+        Conditionality asks the commitment's hours less paid hours (Universal Credit's expected hours)."""
         cfg = self.model.config
-        conditionality = cfg.sanctions.commitment_hours * WEEKS_PER_MONTH * self.conditional_share
+        asked = cfg.conditionality.commitment_hours * WEEKS_PER_MONTH
+        conditionality = np.maximum(asked - paid_hours, 0.0) * self.conditional_share
+        process = cfg.sanctions.process_hours * self.sanctioned
         care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
-        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - care, 0.0)
+        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - process - care, 0)
 
     def feel_stress(self) -> None:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""

@@ -184,7 +184,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.payments.settle()
         self.share_wage_pools()
         self.economy.pay_staff(hours)
-        citizens.claim_benefits(ubi)
+        citizens.claim_benefits(ubi, national.in_work_reach(self.month))
         # before spending, so residents pay it from this month's pay; commons wages, shared
         # at the end of the month, are not in its base (the rate rises to cover the cost)
         self.fund_ubi_locally(ubi)

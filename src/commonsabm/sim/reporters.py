@@ -85,7 +85,8 @@ for _status in STATUSES:
         f"share of {_status.replace('_', ' ')} residents", "residents of this status who gave any hours this month")
 REPORTERS.update({
     "sanctions": (PER_100K, "sanctions imposed this month"),
-    "sanction_rate": ("share per month", "sanctions this month over conditional claimants"),
+    "sanction_rate": ("share per month", "sanctions on unemployed claimants this month over those who are "
+                      "conditional (the base of the published JSA rate; in-work claimants left out)"),
     "claimant_commoning_hours": ("hours per month", "mean hours claimants gave to the commons"),
     "poverty_rate": ("share of residents", "residents with income below the poverty line"),
     "income_gini": ("0-1", "Gini coefficient of residents' monthly income"),
@@ -342,8 +343,9 @@ class Reporters:
 
     @property
     def sanction_rate(self) -> float:
-        at_risk = int((self.citizens.conditional_share > 0).sum())
-        return self.citizens.sanctions_this_month / at_risk if at_risk else 0.0
+        citizens = self.citizens
+        at_risk = int(((citizens.conditional_share > 0) & (citizens.status == UNEMPLOYED)).sum())
+        return citizens.jobseeker_sanctions_this_month / at_risk if at_risk else 0.0
 
     @property
     def claimant_commoning_hours(self) -> float:
