@@ -457,9 +457,22 @@ class BehaviourConfig:
     founding_motivation: float = p(0.5, 0, 1, help="least motivation of a founder")
     founding_skills: float = p(0.6, 0, 1, help="least skill of a founder")
     founding_stress: float = p(0.4, 0, 1, help="most stress of a founder")
-    burnout_hours: float = p(20.0, 0, 1000, help="core hours an organisation needs per volunteer "
-                             "a month above which its volunteers start to burn out", unit="hours/month")
-    burnout_recovery: float = p(0.1, 0, 1, help="monthly recovery of an organisation's burnout")
+    burnout_hours: float = p(20.0, 1, 1000, help="volunteer hours a month carried by each active "
+                             "volunteer (what the organisation asks of them, scaled to its size, or "
+                             "what they give, whichever is more) at which half of them are worn out",
+                             unit="hours/month",
+                             source=f"assumption: with the model's 10-11 hours a volunteer about a fifth "
+                             f"are worn out, as {UK} volunteers_unreasonable_expectations (17%)")
+    burnout_recovery: float = p(0.1, 0, 1, help="share of the gap between an organisation's burnout "
+                                "and the level its load sets that closes each month", unit="per month")
+    burnout_quit: float = p(0.1, 0, 1, help="monthly chance a worn-out volunteer stops (it scales "
+                            "with the share of the organisation's volunteers worn out)", unit="per month",
+                            source="assumption encoding NCVO Time Well Spent 2019: volunteers who feel "
+                            "pressured are likelier to stop")
+    burnout_closure: float = p(0.004, 0, 1, help="monthly chance an organisation folds when all its "
+                               "volunteers are worn out (it scales with the share worn out)",
+                               unit="per month", source="assumption: burnout closures a minority of "
+                               "closures at the defaults (docs/ODD.md §7.9)")
     fundraising_response: float = p(0.55, 0, 10, help="rise in donations to voluntary groups per "
                                     "unit of cut in the council's voluntary-sector grants (groups "
                                     "turn to the public when grants go)",

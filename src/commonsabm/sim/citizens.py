@@ -310,11 +310,13 @@ class Citizens:
                        - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
 
     # ------------------------------------------------------------------ commoning
-    def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> None:
+    def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
+                  wear: np.ndarray | float = 0.0) -> None:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
-        also needs an organisation within reach with room.
+        also needs an organisation within reach with room. ``wear`` is each resident's
+        further chance of stopping because their organisation's volunteers are worn out.
         """
         cfg, rng = self.model.config, self.model.rng
         beh = cfg.behaviour
@@ -326,7 +328,7 @@ class Citizens:
         propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
         draw = rng.random(self.n)
         has_time = self.free_hours > 0
-        stay = self.active & has_time & (draw < 1 - beh.quit_rate * (1 - propensity))
+        stay = self.active & has_time & (draw < (1 - beh.quit_rate * (1 - propensity)) * (1 - wear))
         start = ~self.active & has_time & (draw < beh.join_rate * propensity)
         self.org[self.chance(~self.active & (self.org >= 0), beh.membership_lapse)] = -1
         seekers = np.flatnonzero(start & (self.org < 0))

@@ -154,6 +154,14 @@ class CommonsModel(Reporters, mesa.Model):
         room = np.fromiter((o.room for o in live), dtype=np.int64, count=len(live))
         return index, nbhd, room
 
+    def wear(self) -> np.ndarray:
+        """Each resident's further monthly chance of stopping volunteering: worn-out
+        volunteers leave an organisation in proportion to its burnout."""
+        burnout = np.zeros(len(self.organisations) + 1)  # slot 0: residents who belong to none
+        for org in self.live_organisations:
+            burnout[org.index + 1] = org.burnout
+        return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
+
     def count_members(self) -> None:
         citizens = self.citizens
         size = len(self.organisations) + 1
@@ -192,7 +200,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
-        citizens.volunteer(*self.organisation_arrays())
+        citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
         self.count_members()
         for prime in self.primes:  # after volunteering: organisations weigh offers with this month's volunteers
             prime.refer_work()

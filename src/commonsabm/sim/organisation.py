@@ -15,6 +15,9 @@ import mesa
 from commonsabm.sim.terms import SOURCES, TRACK_RECORD_SPAN, TRADING, months_for
 from commonsabm.sim.world import World
 
+# volunteers may cover up to this share of the cost of delivering contracted work
+VOLUNTEER_DELIVERY_CAP = 0.5
+
 
 class CommonsOrganisation(mesa.Agent):
     sector = "commons"
@@ -140,7 +143,8 @@ class CommonsOrganisation(mesa.Agent):
         """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
         commons = self.commons_config
         delivery = self.delivery_due
-        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
+        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value,
+                              VOLUNTEER_DELIVERY_CAP * delivery)
         supplies = (self.overheads + delivery - volunteer_input
                     + commons.trading_cost * self.revenue["trading"])
         wages = self.staff * commons.staff_wage
@@ -198,7 +202,7 @@ class CommonsOrganisation(mesa.Agent):
         if taken < 0.1 * units:
             return 0.0, "cash"
         cost = taken * self.unit_cost
-        volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * cost)
+        volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, VOLUNTEER_DELIVERY_CAP * cost)
         if (taken * value_per_unit + volunteers - cost) / cost < -commons.subcontract_loss_tolerance:
             return 0.0, "loss"
         return taken, None
@@ -218,14 +222,36 @@ class CommonsOrganisation(mesa.Agent):
                          * (1 + commons.capacity_growth * min(self.experience, 120) / 12)
                          + self.staff * commons.staff_wage)
 
+    @property
+    def hours_asked(self) -> float:
+        """Volunteer hours a month the organisation leans on: running it (its kind's core
+        hours, scaled to its size) and its share of delivering contracted work, less what
+        paid staff take off volunteers' hands."""
+        commons = self.commons_config
+        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
+        return (self.kind_config.core_hours * self.scale + delivery) / (1 + self.staff)
+
+    @property
+    def load(self) -> float:
+        """Hours each active volunteer carries a month, relative to ``behaviour.burnout_hours``.
+
+        Each carries what the organisation asks of them or what they give, whichever is more:
+        few volunteers for its size stretch each one, and long hours tire whoever gives them.
+        """
+        carried = max(self.hours_asked, self.volunteer_hours) / max(self.volunteers, 1)
+        return carried / max(self.model.config.behaviour.burnout_hours, 1e-9)
+
     def strain(self) -> None:
-        """Burnout builds when too few volunteers carry the organisation's core hours."""
-        beh = self.model.config.behaviour
-        load = self.kind_config.core_hours / max(self.volunteers, 1) / max(beh.burnout_hours, 1e-9)
-        if self.staff >= 1:  # paid staff carry part of the running of the place
-            load /= 1 + self.staff
-        change = 0.1 * (load - 1) if load > 1 else -beh.burnout_recovery
-        self.burnout = min(max(self.burnout + change, 0.0), 1.0)
+        """Burnout, the share of its volunteers worn out, follows the load smoothly.
+
+        At a load of one (``burnout_hours`` each) half of them are worn out, and the share
+        rises with the load without a threshold (a logistic in the log of the load); it
+        moves towards that level by ``burnout_recovery`` of the gap a month, so a spell of
+        overload builds up and wears off slowly.
+        """
+        load_sq = self.load ** 2
+        target = load_sq / (1 + load_sq)
+        self.burnout += self.model.config.behaviour.burnout_recovery * (target - self.burnout)
 
     def share_surplus(self) -> float:
         """Co-ops pay part of a comfortable surplus to their members as a dividend."""
@@ -239,7 +265,11 @@ class CommonsOrganisation(mesa.Agent):
     def fails(self) -> str | None:
         if self.months_unpaid > self.commons_config.cash_months_bearable:
             return "cash"
-        if self.burnout >= 1.0:
+        # a hazard, not a threshold: worn-out volunteers make a group likelier to fold, more so
+        # the more of them are worn out (a draw only when it can close, so that a zero hazard
+        # leaves the random stream as it was)
+        hazard = self.model.config.behaviour.burnout_closure * self.burnout
+        if hazard > 0 and self.model.rng.random() < hazard:
             return "burnout"
         return None
 
