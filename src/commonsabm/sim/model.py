@@ -293,7 +293,14 @@ class CommonsModel(Reporters, mesa.Model):
             self.citizens.active[gone] = False
 
     def found_organisations(self) -> None:
-        """Motivated, skilled, secure commoners found organisations if they can raise the money."""
+        """Motivated, skilled, secure commoners found organisations if they can raise the money.
+
+        A founder keeps the kind they chose and tries, in order: their own savings; a
+        council start-up grant, if the council grants to that kind; a loan from the fund,
+        if its viability assessment backs them. A grant costs nothing to repay, so a founder
+        asks the council before borrowing, and the fund lends to those the council cannot
+        fund rather than taking its founders.
+        """
         citizens, rng = self.citizens, self.rng
         place, startup = self.config.place, self.config.commons.startup_capital
         successful = [o.nbhd for o in self.live_organisations if o.successful]
@@ -308,14 +315,14 @@ class CommonsModel(Reporters, mesa.Model):
                 org.founded_with = "founder's savings"
                 citizens.cash[i] -= startup
                 self.ledger.receive_from_citizens(org, startup, "founding_capital")
-            elif self.fund.finances_founding(trading):
-                org = self.register(trading, nbhd)
-                org.founded_with = "social investment fund"
-                self.fund.advance(org)
-            elif self.council.startup_grant(startup):
-                org = self.register("vcs", nbhd)
+            elif self.council.grants_to(kind) and self.council.startup_grant(startup):
+                org = self.register(kind, nbhd)
                 org.founded_with = "council start-up grant"
                 org.receive(self.council, startup, "grants")
+            elif self.fund.finances_founding(kind):
+                org = self.register(kind, nbhd)
+                org.founded_with = "social investment fund"
+                self.fund.advance(org)
             else:
                 continue
             if citizens.org[i] >= 0:  # the founder leaves the organisation they belonged to

@@ -37,6 +37,7 @@ TRACK_RECORD_SPAN = 24
 # Calendar conversions: payment terms are set in days and the model steps in months.
 DAYS_PER_MONTH = 30.4  # 365.25 / 12, rounded as payment terms are quoted
 WEEKS_PER_MONTH = 52 / 12
+APRIL = 3  # month index % 12 of April, when the council's financial year starts
 
 
 def months_for(days: float) -> int:
