@@ -24,7 +24,7 @@ def mean_burnout(model, frame) -> float:
 
 
 def arm(metric, hours: float, **extra) -> np.ndarray:
-    return per_seed(metric, seeds=SEEDS, behaviour_burnout_hours=hours, **RUN, **extra)
+    return per_seed(metric, seeds=SEEDS, behaviour_burnout_hours=hours, **{**RUN, **extra})
 
 
 def test_a_heavier_load_wears_out_more_volunteers_closes_more_organisations_and_loses_volunteers():
@@ -38,9 +38,12 @@ def test_a_heavier_load_wears_out_more_volunteers_closes_more_organisations_and_
 
 
 def test_burnout_hours_is_a_gradient_not_a_switch():
-    """Each step from 10 to 40 hours lowers burnout and its closures: no single jump."""
-    burnout = [arm(mean_burnout, h).mean() for h in HOURS]
-    closures = [arm(burnout_closures, h).mean() for h in HOURS]
+    """Each step from 10 to 40 hours lowers burnout and its closures: no single jump. At 10,000
+    residents, since at 4,000 the light loads close one or two organisations in ten seeds and
+    neighbouring steps can tie."""
+    larger = {"population": 10_000}
+    burnout = [arm(mean_burnout, h, **larger).mean() for h in HOURS]
+    closures = [arm(burnout_closures, h, **larger).mean() for h in HOURS]
     assert all(a > b for a, b in zip(burnout, burnout[1:]))
     assert all(a > b for a, b in zip(closures, closures[1:]))
     # the middle values sit well inside the range, not at either end

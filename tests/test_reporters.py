@@ -11,7 +11,9 @@ from commonsabm.sim.reporters import REPORTERS
 from commonsabm.sim.terms import KINDS
 
 RUNS = [{}, {"procurement": "reformed", "behaviour_founding_rate": 0.005},
-        {"austerity": "deep", "place": "deprived_northern", "end": "2016-12"}]
+        # 10,000 residents: in a smaller deprived place under deep cuts no organisation may be
+        # founded or close by 2016, and the check would be vacuous
+        {"austerity": "deep", "place": "deprived_northern", "end": "2016-12", "population": 10_000}]
 
 
 @pytest.fixture(params=RUNS, ids=["default", "reformed_founding", "deep_north"])
