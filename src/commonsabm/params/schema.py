@@ -52,6 +52,12 @@ class RunConfig:
                         "whether a job is the same one", source="not a model parameter: README, Outputs")
 
 
+# The place presets (conf/place/) differ from these England defaults only where a published
+# regional figure says so: each preset value is the default times the region's figure over the
+# national one, from the rows of data/uk_figures.csv its comment names (tests/test_places.py
+# recomputes them). Residents' motivation is the same everywhere: a north-south difference in
+# commoning has to come out of the structure (jobs, wages, organisations within reach), not be
+# written in.
 @dataclass
 class PlaceConfig:
     name: str = p("typical", help="preset name, recorded in outputs")
@@ -70,9 +76,6 @@ class PlaceConfig:
                              "automation", unit="per month")
     savings_months: float = p(1.5, 0, 60, help="median savings buffer in months of income",
                               unit="months")
-    civic_motivation_shift: float = p(0.0, -0.5, 0.5, help="added to every resident's civic "
-                                      "motivation (the seeds' north-south claim)",
-                                      source="assumption encoding seed 000 (Big Society weak in the north)")
     skills_mean: float = p(0.5, 0, 1, help="mean organising skill", unit="0-1")
     coops_per_100k: float = p(9.4, 0, 1000, help="co-operatives at the start",
                               unit="per 100,000", source=f"{UK} coops_count 2011 / UK population 63.3m")
@@ -81,7 +84,8 @@ class PlaceConfig:
                                              source=f"{UK} community_business_count 2014 (9.3 per 100k), "
                                              "back-cast at ~7%/yr growth to 2010")
     vcs_per_100k: float = p(250.0, 0, 5000, help="voluntary and community groups at the start",
-                            unit="per 100,000", source="docs/ODD.md §2 ('a few hundred per 100,000')")
+                            unit="per 100,000", source="docs/ODD.md §2 ('a few hundred per 100,000'); UK general "
+                            f"charities 2005/06 were 273 per 100,000 ({UK} general_charities_count / uk_population)")
     central_grant: float = p(50.0, 0, 1000, help="central grant to the council in 2010",
                              unit="GBP/resident/month",
                              source="assumption: ~59% of 2010/11 spending power, implied by "

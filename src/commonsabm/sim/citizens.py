@@ -50,8 +50,8 @@ class Citizens:
         self.wage_rate = place.hourly_wage * np.exp(cfg.place.wage_dispersion * rng.standard_normal(n))
         self.wage_ladder = np.sort(self.wage_rate)  # who is low-paid enough to claim in work (in_work_claimants)
         beh = cfg.behaviour
-        self.motivation = np.clip(rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
-                                  + place.civic_motivation_shift, 0.0, 1.0)
+        # the same in every place: places differ in structure, not in written-in civic spirit
+        self.motivation = rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
         self.skills = np.clip(rng.normal(place.skills_mean, 0.2, n), 0.0, 1.0)
         monthly = np.where(self.status <= PART_TIME, self.wage_rate * cfg.time.full_time_hours,
                            cfg.welfare.jobseeker_benefit)
