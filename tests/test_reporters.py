@@ -94,8 +94,9 @@ def test_sanctions_count_and_rate_agree():
 
 @pytest.mark.parametrize("population", [3000, 20000])
 def test_counts_are_per_100k_residents(population):
-    """Runs of different sizes compare: the 2010 commons sit at the place's densities per 100,000."""
-    model = CommonsModel(population=population, end="2010-12", rng=1)
+    """Runs of different sizes compare: the commons are built at the place's densities per 100,000
+    (as built, before any spin-up moves them)."""
+    model = CommonsModel(population=population, end="2010-12", rng=1, run_spin_up=0)
     place = model.config.place
     density = {"coop": place.coops_per_100k, "community_business": place.community_businesses_per_100k,
                "vcs": place.vcs_per_100k}

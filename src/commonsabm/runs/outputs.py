@@ -63,6 +63,8 @@ def timeseries(model: CommonsModel) -> pd.DataFrame:
 def organisations(model: CommonsModel) -> pd.DataFrame:
     rows = []
     for org in model.organisations:
+        if org.died is not None and org.died < model.start_month:  # closed in the unreported spin-up
+            continue
         rows.append({
             "id": org.unique_id, "kind": org.kind, "neighbourhood": org.nbhd,
             "born": month_label(org.born), "died": month_label(org.died) if org.died is not None else None,

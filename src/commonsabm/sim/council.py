@@ -78,7 +78,8 @@ class Council(mesa.Agent):
         """Split the month's budget: care first, then the discretionary channels, then services."""
         cfg = self.model.config
         council, commissioning = cfg.council, cfg.commissioning
-        years = (self.model.month - self.model.start_month) / 12
+        # care need grows from run.start; the spin-up before it runs at the 2010 level
+        years = max(self.model.month - self.model.start_month, 0) / 12
         self.care_need = self.care0 * (1 + cfg.place.care_need_growth) ** years
         ratio = max(budget / self.budget0, 0.0)
         care = min(self.care_need * ratio ** council.care_budget_elasticity, 0.95 * budget)
@@ -156,16 +157,17 @@ class Council(mesa.Agent):
         return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
 
     def open_startup_pot(self, monthly: float) -> None:
-        """Each April (and in the run's first month) set the financial year's start-up pot.
+        """Each April (and in the first simulated month) set the financial year's start-up pot.
 
         The pot is the year's share of the grant budget, set as budgets are, from the
         month's grant channel: twelve months of it in April, the months left to April in the
-        run's first month. What the last year left unspent goes back to the general budget.
+        first simulated month (the spin-up's first, or run.start without one). What the last
+        year left unspent goes back to the general budget.
         The pot is notional, the money never leaves the council's cash until a start-up
         grant is paid through the ledger, so resetting it moves no money.
         """
         month = self.model.month
-        if month % 12 == APRIL or month == self.model.start_month:
+        if month % 12 == APRIL or month == self.model.first_month:
             self.startup_pot = monthly * ((APRIL - month) % 12 or 12)
 
     def startup_grant(self, amount: float) -> bool:

@@ -56,7 +56,9 @@ class CommonsModel(Reporters, mesa.Model):
         config, run = settings
         self.config = config
         self.run_config = run
-        self.start_month = self.month = month_index(run.start)
+        self.start_month = month_index(run.start)  # the first reported month
+        # the place is built run.spin_up months earlier and runs unreported until run.start
+        self.first_month = self.month = self.start_month - run.spin_up
         self.end_month = month_index(run.end)
         self.national = NationalSetting(config)
         self.economy = LocalEconomy(self)
@@ -91,7 +93,24 @@ class CommonsModel(Reporters, mesa.Model):
         self.council.let_first_contracts()
         self.staff_employers(channels, hire_unemployed=False)
         self.traders0 = sum(1 for o in self.live_organisations if o.trading)
+        self.spin_up()
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
+
+    def spin_up(self) -> None:
+        """Run the months before ``run.start`` unreported, so that the first reported month
+        opens in the model's own steady state rather than in the cold start it was built in.
+
+        The months are simulated as any other, on the real calendar, so every dated policy
+        (austerity path, automation, procurement, commissioning, UBI, the fund) is still at its
+        pre-start setting. Nothing is collected, and Mesa's step count stays at 0. What feeds
+        the dynamics (stocks, baselines such as the first grant budget) carries on; the one
+        baseline that only a report reads, the volunteering counted in 2010's need, is taken
+        again in the first reported month (docs/ODD.md §5).
+        """
+        while self.month < self.start_month:
+            self.simulate_month()
+            self.month += 1
+        self.council.volunteer_value0 = None
 
     # ------------------------------------------------------------------ set-up
     def found_first_organisations(self) -> None:
@@ -175,6 +194,13 @@ class CommonsModel(Reporters, mesa.Model):
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
+        self.simulate_month()
+        self.datacollector.collect(self)
+        self.month += 1
+        self.running = self.month <= self.end_month
+
+    def simulate_month(self) -> None:
+        """One month of the schedule (docs/ODD.md §3), without reporting it."""
         self.begin_month()
         citizens, council, national = self.citizens, self.council, self.national
         ubi = national.ubi_level(self.month)
@@ -213,9 +239,6 @@ class CommonsModel(Reporters, mesa.Model):
         council.assess_need(self.volunteer_value)
         self.share_wage_pools()
         self.ledger.check()
-        self.datacollector.collect(self)
-        self.month += 1
-        self.running = self.month <= self.end_month
 
     def begin_month(self) -> None:
         self.ledger.begin_month()
