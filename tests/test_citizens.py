@@ -202,9 +202,9 @@ RUNS = [{}, {"procurement": "reformed"}, {"ubi": "full", "ubi_start": "2011-01"}
         {"austerity": "deep", "place": "deprived_northern", "end": "2016-12"},
         {"investment_fund": "present", "investment_fund_start": "2011-01", "place": "affluent_southern"}]
 # undefined where their group is empty: no founding old enough, nobody of a status, no claimant,
-# no subcontract offer this month
+# no subcontract offer this month, no commons sale
 MAY_BE_NAN = ({c for c in REPORTERS if c.startswith(("survival_", "free_hours_"))}
-              | {"claimant_commoning_hours", "subcontract_acceptance_rate"})
+              | {"claimant_commoning_hours", "subcontract_acceptance_rate", "commons_price"})
 
 
 @pytest.mark.parametrize("keywords", RUNS, ids=lambda k: "-".join(str(v) for v in k.values()) or "default")

@@ -265,7 +265,8 @@ def assert_invariants(model: CommonsModel) -> None:
         if math.isnan(value):
             undefined = (name in SURVIVAL or (name in BY_STATUS and counts[BY_STATUS[name]] == 0)
                          or (name == "claimant_commoning_hours" and counts[UNEMPLOYED] == 0)
-                         or (name == "subcontract_acceptance_rate" and model.council.record["subcontract_offers"] == 0))
+                         or (name == "subcontract_acceptance_rate" and model.council.record["subcontract_offers"] == 0)
+                         or (name == "commons_price" and model.market.units == 0))
             assert undefined, f"{name} is NaN"
             continue
         lo, hi = reporter_bounds(unit)

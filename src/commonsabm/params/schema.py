@@ -104,12 +104,8 @@ class PlaceConfig:
                                 f"{UK} council_social_care_share 2010/11-2016/17")
     local_spend_share: float = p(0.40, 0, 1, help="household spending with local independent "
                                  "businesses (rest goes to national chains)", unit="share")
-    commons_spend_share: float = p(0.002, 0, 1, help="household spending with commons traders "
-                                   "in 2010", unit="share",
-                                   source=f"assumption: {UK} community_business_income (GBP 0.9bn) and small "
-                                   "co-ops against ~GBP 1tn of household spending")
     donation_share: float = p(0.0015, 0, 1, help="household spending given to local voluntary "
-                              "groups", unit="share",
+                              "groups within reach, in 2010", unit="share",
                               source="assumption: UK giving ~1% of spending, a small part to local groups")
     trading_founder_share: float = p(0.12, 0, 1, help="share of founders who choose a trading "
                                      "type (they keep it however they raise the money)", unit="share",
@@ -369,8 +365,30 @@ class CommonsConfig:
                              "service, before volunteer input", unit="ratio")
     bid_markup: float = p(0.02, 0, 1, help="margin commons organisations add to their delivery "
                           "cost when bidding", unit="share")
-    trading_cost: float = p(0.7, 0, 1, help="cost of sales per pound of trading revenue",
-                            unit="ratio")
+    trading_cost: float = p(0.7, 0, 1, help="cost of sales per unit a trader sells, at the prices of "
+                            "local firms and chains (a pound of their sales)", unit="ratio")
+    trade_budget_share: float = p(0.195, 0, 1, help="share of residents' spending on the kinds of goods "
+                                  "and services commons traders sell (food, cafés, pubs, shops)", unit="share",
+                                  source=f"{UK} household_spending_food_share and "
+                                  "household_spending_restaurants_share (2010: 11.2% + 8.3%)")
+    outside_offer: float = p(4.0, 0.01, 1000, help="weight of local firms and chains in residents' choice "
+                             "of where to buy those goods, per pound of their budget for them; a trader "
+                             "within reach weighs its capacity x price^-price_elasticity (sim.market)",
+                             unit="ratio",
+                             source=f"assumption anchored on {UK} community_business_income (GBP 0.9bn): with "
+                             "it the 2010 traders take about 0.2% of residents' spending (0.22% over the "
+                             "first year, six seeds at 20,000 residents), as that income and small co-ops' "
+                             "against ~GBP 1tn of household spending")
+    price_elasticity: float = p(2.0, 0, 20, help="exponent of price in a trader's pull on custom (its "
+                                "own-price elasticity while its share is small)", unit="elasticity",
+                                source="assumption: no published price elasticity for community shops or "
+                                "co-ops was found; 2 makes a trader 10% dearer than the chains lose about "
+                                "a fifth of its custom")
+    trading_markup: float = p(0.1, 0, 2, help="margin traders add to their unit cost (cost of sales plus "
+                              "overheads spread over capacity) when pricing; staff are paid from it",
+                              unit="share",
+                              source="assumption: a new trader prices about 5% above the chains, one with "
+                              "ten years' experience about 10% below")
     volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
                                     unit="GBP/hour")
     quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
@@ -486,11 +504,26 @@ class BehaviourConfig:
                                "volunteers are worn out (it scales with the share worn out)",
                                unit="per month", source="assumption: burnout closures a minority of "
                                "closures at the defaults (docs/ODD.md §7.9)")
-    fundraising_response: float = p(0.55, 0, 10, help="rise in donations to voluntary groups per "
-                                    "unit of cut in the council's voluntary-sector grants (groups "
-                                    "turn to the public when grants go)",
-                                    source=f"derived: {UK} small_charity_individual_income_change (+21%) "
-                                    "over small_charity_government_income_change (-38%)")
+    fundraising_response: float = p(0.84, 0, 10, help="rise in donations to voluntary groups per "
+                                    "unit of cut in the council's voluntary-sector grants, at small cuts "
+                                    "(groups turn to the public when grants go); it saturates at "
+                                    "fundraising_ceiling",
+                                    source=f"derived: with fundraising_ceiling 0.35, a 38% cut gives the +21% "
+                                    f"of {UK} small_charity_individual_income_change against "
+                                    "small_charity_government_income_change (-38%): "
+                                    "-0.35/0.38 x ln(1 - 0.21/0.35) = 0.84")
+    fundraising_ceiling: float = p(0.35, 0, 10, help="most donations can rise, as a share of their 2010 "
+                                   "level, however deep the cut (the public's giving is bounded)",
+                                   unit="share",
+                                   source=f"assumption: above the +21% of {UK} small_charity_individual_"
+                                   "income_change, since the public's total giving did not "
+                                   "rise as grants were cut (uk_giving_total GBP 11.0bn 2010/11, 9.3bn 2011/12)")
+    giving_reference_income: float = p(700.0, 0, 10_000, help="residents' mean income above the poverty "
+                                       "line at which groups' fundraising response is full; below it "
+                                       "the response shrinks in proportion", unit="GBP/resident/month (2010)",
+                                       source=f"assumption: the typical place's 2010 level in the model; "
+                                       f"{UK} giving_deprived_areas (fewer people with the means to give "
+                                       "where incomes are low)")
     ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
                                   "jobseeker benefit", unit="share",
                                   source=f"{UK} ubi_mincome_hours (-1% to -5%)")

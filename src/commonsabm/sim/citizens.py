@@ -389,12 +389,12 @@ class Citizens:
         self.cash -= due
         return due
 
-    def spend(self) -> float:
-        """Spend this month's income, saving a little above the poverty line, drawing savings below it."""
+    def spend(self) -> np.ndarray:
+        """Spend this month's income, saving above the poverty line, drawing savings below it; per resident."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
         saving = cfg.welfare.saving_rate * np.maximum(self.income - line, 0.0)
         drawdown = np.where(self.income < line, np.minimum(line - self.income, 0.1 * self.cash), 0.0)
         spending = np.clip(self.income - saving + drawdown, 0.0, self.cash)
         self.cash -= spending
-        return float(spending.sum())
+        return spending

@@ -22,6 +22,7 @@ from commonsabm.sim.council import Council
 from commonsabm.sim.investment_fund import SocialInvestmentFund
 from commonsabm.sim.ledger import Ledger
 from commonsabm.sim.local_economy import LocalEconomy
+from commonsabm.sim.market import LocalMarket
 from commonsabm.sim.national import NationalSetting
 from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
@@ -62,6 +63,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.end_month = month_index(run.end)
         self.national = NationalSetting(config)
         self.economy = LocalEconomy(self)
+        self.market = LocalMarket(self)
         self.payments = PaymentQueue(self)
         self.citizens = Citizens(self, run.population)
         # local firms start with two months of their wage bill in hand
@@ -92,7 +94,6 @@ class CommonsModel(Reporters, mesa.Model):
         self.first_volunteers()
         self.council.let_first_contracts()
         self.staff_employers(channels, hire_unemployed=False)
-        self.traders0 = sum(1 for o in self.live_organisations if o.trading)
         self.spin_up()
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
 
@@ -263,29 +264,9 @@ class CommonsModel(Reporters, mesa.Model):
         payers = [(org, dividend) for org, dividend in payers if dividend > 0]
         self.citizens.receive_from_organisations([o for o, _ in payers], [d for _, d in payers], "dividends")
 
-    def shop(self, spending: float) -> None:
-        """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
-        place = self.config.place
-        live = self.live_organisations
-        traders = [o for o in live if o.trading]
-        # more traders draw more custom, with diminishing returns: each competes with the rest
-        growth = (len(traders) / max(self.traders0, 1)) ** 0.5
-        trading = place.commons_spend_share * growth * spending
-        groups = [o for o in live if not o.trading]
-        donations = place.donation_share * self.fundraising_effort * spending if groups else 0.0
-        if trading + donations > spending:  # custom and giving both rise; together they cannot pass spending
-            cut = spending / (trading + donations)
-            trading, donations = trading * cut, donations * cut
-        for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),
-                                             (groups, donations, "donations", lambda o: o.members + 1)):
-            weights = np.array([weight(o) for o in orgs], dtype=float)
-            for org, w in zip(orgs, weights):
-                self.ledger.receive_from_citizens(org, amount * w / weights.sum(), source)
-        rest = spending - trading - donations
-        local = place.local_spend_share * rest
-        self.ledger.receive_from_citizens(self.economy.local_private, local, "shopping")
-        self.economy.sell(local)
-        self.ledger.receive_from_citizens(self.economy.outside, rest - local, "shopping")
+    def shop(self, spending: np.ndarray) -> None:
+        """Residents' spending, resident by resident, goes through the local market (``sim.market``)."""
+        self.market.shop(spending)
 
     def run_organisations(self) -> None:
         for org in list(self.live_organisations):
@@ -353,13 +334,6 @@ class CommonsModel(Reporters, mesa.Model):
             citizens.org[i] = org.index
             org.members = 1  # the founder, so the room offered next month is right
             self.births[org.kind] += 1
-
-    @property
-    def fundraising_effort(self) -> float:
-        """Voluntary groups ask the public harder as the council's grants to them are cut."""
-        grants, grants0 = self.council.spending["grants"], self.council.grants0
-        cut = max(0.0, 1.0 - grants / grants0) if grants0 else 0.0
-        return 1.0 + self.config.behaviour.fundraising_response * cut
 
     @property
     def orgs_in_reach0(self) -> float:

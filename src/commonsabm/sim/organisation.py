@@ -53,6 +53,8 @@ class CommonsOrganisation(mesa.Agent):
         self.subcontracts: list = []
         self.committed = 0.0  # service value a month promised under both, kept current
         self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
+        self.price = 1.0  # a trader's price relative to local firms' and chains' (sim.market)
+        self.units_sold = 0.0  # this month's trading sales at those firms' prices: its cost of sales
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
         # everything booked this month whatever its channel, so that a payment under a channel
@@ -138,6 +140,7 @@ class CommonsOrganisation(mesa.Agent):
         self.revenue = dict.fromkeys(SOURCES, 0.0)
         self.received = 0.0
         self.costs = 0.0
+        self.units_sold = 0.0
 
     def pay_costs(self) -> None:
         """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
@@ -146,7 +149,7 @@ class CommonsOrganisation(mesa.Agent):
         volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value,
                               VOLUNTEER_DELIVERY_CAP * delivery)
         supplies = (self.overheads + delivery - volunteer_input
-                    + commons.trading_cost * self.revenue["trading"])
+                    + commons.trading_cost * self.units_sold)
         wages = self.staff * commons.staff_wage
         owed = supplies + wages + self.loan_payment
         model = self.model

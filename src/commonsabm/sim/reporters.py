@@ -44,6 +44,11 @@ REPORTERS.update({
     "vcs_government_income": (GBP, "vcs income paid by the council: grants and contracts"),
     "vcs_subcontract_income": (GBP, "vcs income from subcontracts, paid by prime contractors"),
     "vcs_individual_income": (GBP, "vcs income from donations"),
+    "trading_coop": (GBP, "co-ops' custom from residents (trading revenue)"),
+    "trading_community_business": (GBP, "community businesses' custom from residents (trading revenue)"),
+    "commons_spend_share": ("share", "share of residents' spending that goes to commons traders"),
+    "commons_price": ("ratio", "commons traders' mean price relative to local firms' and chains', "
+                      "weighted by what they sold (undefined when they sold nothing)"),
 })
 for _source in REVENUES:
     REPORTERS[f"council_revenue_{_source}"] = (GBP, f"council revenue from {_source.replace('_', ' ')}")
@@ -250,6 +255,14 @@ class Reporters:
         "subcontracts", kinds=("vcs",)) / self.citizens.n)
     vcs_individual_income = property(lambda self: self._commons_revenue(
         "donations", kinds=("vcs",)) / self.citizens.n)
+
+    trading_coop = property(lambda self: self._commons_revenue("trading", kinds=("coop",)) / self.citizens.n)
+    trading_community_business = property(lambda self: self._commons_revenue(
+        "trading", kinds=("community_business",)) / self.citizens.n)
+    commons_spend_share = property(lambda self: self.market.custom / self.market.spending
+                                   if self.market.spending > 0 else 0.0)
+    commons_price = property(lambda self: self.market.custom / self.market.units
+                             if self.market.units > 0 else float("nan"))
 
     # ------------------------------------------------------------ council and primes
     def _per_resident(self, amount: float) -> float:
