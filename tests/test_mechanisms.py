@@ -14,7 +14,7 @@ from conftest import SEEDS, per_seed, simulate
 from commonsabm.params.months import month_index
 from commonsabm.params.schema import ModelConfig
 from commonsabm.sim.national import NationalSetting
-from commonsabm.sim.terms import WEEKS_PER_MONTH
+from commonsabm.sim.terms import CAUSES, WEEKS_PER_MONTH
 
 DEFAULTS = ModelConfig()
 
@@ -231,7 +231,7 @@ def test_closure_counts_in_the_timeseries_match_the_register():
     per_person = 100_000 / model.citizens.n
     assert vcs_closures(model, frame) == pytest.approx(frame["deaths_vcs"].sum())
     closed = [o for o in model.organisations if o.died is not None]
-    assert frame[["deaths_cash", "deaths_burnout"]].to_numpy().sum() == pytest.approx(len(closed) * per_person)
+    assert frame[[f"deaths_{c}" for c in CAUSES]].to_numpy().sum() == pytest.approx(len(closed) * per_person)
 
 
 # ---------------------------------------------------------------- commissioning capacity (seed 000, Plan B)

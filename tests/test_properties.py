@@ -29,6 +29,7 @@ from commonsabm.params.checks import presets, walk
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
 from commonsabm.sim.reporters import REPORTERS, gini
+from commonsabm.sim.founding import OWN_MONEY
 from commonsabm.sim.terms import EMPLOYERS, FULL_TIME, PART_TIME, SECTORS, SOURCES, STATUSES, UNEMPLOYED
 
 EXAMPLES = 300
@@ -246,9 +247,9 @@ def assert_invariants(model: CommonsModel) -> None:
     assert all(o.members == belonging[o.index] for o in live), "organisations' member counts drifted"
 
     # every organisation's revenue by source adds up to what it received (founders' capital aside)
-    startup = model.config.commons.startup_capital
     for org in live + model.closed_this_month:
-        capital = startup if org.born == model.month - 1 and org.founded_with == "founder's savings" else 0.0
+        own_money = org.born == model.month - 1 and org.founded_with in OWN_MONEY
+        capital = org.kind_config.startup_capital if own_money else 0.0
         assert set(org.revenue) == set(SOURCES)
         assert sum(org.revenue.values()) == pytest.approx(org.received - capital, rel=TOLERANCE, abs=1e-6), (
             f"{org.kind} {org.unique_id}: revenue by source {org.revenue}, but received {org.received}")

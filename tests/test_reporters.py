@@ -8,7 +8,7 @@ from conftest import SMALL, simulate
 
 from commonsabm import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
-from commonsabm.sim.terms import KINDS
+from commonsabm.sim.terms import CAUSES, KINDS
 
 RUNS = [{}, {"procurement": "reformed", "behaviour_founding_rate": 0.005},
         # 10,000 residents: in a smaller deprived place under deep cuts no organisation may be
@@ -43,7 +43,7 @@ def test_organisation_counts_are_stock_and_flow_consistent(run):
     np.testing.assert_allclose(frame["orgs_total"], kinds)
     births = frame[[f"births_{k}" for k in KINDS]].sum(axis=1)
     deaths = frame[[f"deaths_{k}" for k in KINDS]].sum(axis=1)
-    np.testing.assert_allclose(deaths, frame["deaths_cash"] + frame["deaths_burnout"])
+    np.testing.assert_allclose(deaths, frame[[f"deaths_{c}" for c in CAUSES]].sum(axis=1))
     # each month's count is last month's plus births minus deaths, type by type
     for kind in KINDS:
         change = frame[f"orgs_{kind}"].diff().iloc[1:]

@@ -349,16 +349,57 @@ class OrganisationTypeConfig:
                                  "overheads", unit="months")
     core_hours: float = p(150.0, 0, 1e6, help="volunteer hours a month the organisation needs "
                           "to function (governance, running it)", unit="hours/month")
+    # founding economics (docs/ODD.md §7.7): what a founding needs and who puts it in
+    startup_capital: float = p(5000.0, 0, 1e7, help="money needed to found one", unit="GBP",
+                               source="assumption: a co-op's four founders' shares and a community "
+                               f"business's premises (sized on {UK} community_share_average_investment); "
+                               "a voluntary group little")
+    backers: int = p(0, 0, 10_000, help="residents of the founder's neighbourhood, besides the founder, "
+                     "asked to put money in: a co-op's founding members, a community share offer's "
+                     "investors (0: the founder alone)", unit="people",
+                     source="assumption: a registered co-op needs three or more members; a community "
+                     f"share offer many small local investors ({UK} community_share_average_investment)")
+    backer_stake: float = p(0.0, 0, 1e6, help="most one backer puts in (from their savings)", unit="GBP",
+                            source=f"{UK} community_share_average_investment (GBP 368) for community "
+                            "businesses; assumption for co-ops")
+    # routes to closure (docs/ODD.md §7.9)
+    cash_months_bearable: int = p(3, 1, 60, help="months in a row it survives unable to pay its costs",
+                                  unit="months", source="assumption: longest for voluntary groups (they cut back to volunteers), "
+                                  f"longer for co-ops than community businesses ({UK} coop_survival_5y "
+                                  "against business_survival_5y)")
+    min_volunteers: int = p(0, 0, 1000, help="fewest active volunteers it can be run by (0: it runs "
+                            "on paid staff and members' trade, so never folds for want of them)",
+                            unit="people", source="assumption: a charity's three trustees (Charity Commission guidance); "
+                            f"lack of volunteers is a named reason for removals ({UK} charity_removals)")
+    dormant_months: int = p(12, 1, 120, help="months in a row below min_volunteers before it folds "
+                            "(is removed from the register)", unit="months",
+                            source=f"assumption: a year without filing is when {UK} charity_removals "
+                            "begin to remove inactive charities")
 
 
 @dataclass
 class CommonsConfig:
+    # Each kind's founding economics and route to closure (docs/ODD.md §7.7, §7.9), all
+    # assumptions sized on the figures named. A co-op is founded on its founding members'
+    # share capital (a registered society needs at least three members; four co-founders of
+    # up to GBP 1,000 each, an assumption). A community business buys or leases premises and
+    # raises most of it in a community share offer: up to 40 local investors at the average
+    # stake of community_share_average_investment (GBP 368). A voluntary group needs
+    # little money but volunteers: it folds when fewer than three (a charity's trustees, the
+    # Charity Commission's recommended least) are active for a year, the inactivity for which
+    # it is removed from the register (charity_removals). Co-ops bear a longer run of
+    # unpaid bills than community businesses (members take less before they close:
+    # coop_survival_5y, 80% against 44%); voluntary groups cut back to volunteers and rarely
+    # go insolvent.
     coop: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=3000.0, capacity=12000.0, volunteer_room=40, core_hours=60.0))
+        overheads=3000.0, capacity=12000.0, volunteer_room=40, core_hours=60.0,
+        startup_capital=6000.0, backers=4, backer_stake=1000.0, cash_months_bearable=6))
     community_business: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0))
+        overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0,
+        startup_capital=15000.0, backers=40, backer_stake=368.0, cash_months_bearable=4))
     vcs: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0))
+        overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0,
+        startup_capital=1000.0, cash_months_bearable=12, min_volunteers=3, dormant_months=12))
     staff_wage: float = p(1700.0, LEAST_WAGE, 1e5, help="monthly wage of a commons employee",
                           unit="GBP/month")
     delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
@@ -405,13 +446,9 @@ class CommonsConfig:
     subcontract_loss_tolerance: float = p(0.15, 0, 1, help="largest loss, as a share of cost, an "
                                           "organisation accepts on a subcontract for the sake of "
                                           "its mission", unit="share")
-    cash_months_bearable: int = p(3, 1, 60, help="months an organisation survives unable to "
-                                  "pay its costs", unit="months")
     capacity_growth: float = p(0.15, 0, 5, help="yearly growth of delivery capacity with "
                                "experience", unit="per year")
     coop_dividend: float = p(0.3, 0, 1, help="share of a co-op's surplus paid to members")
-    startup_capital: float = p(5000.0, 0, 1e7, help="money needed to found an organisation",
-                               unit="GBP")
 
 
 @dataclass
@@ -488,6 +525,13 @@ class BehaviourConfig:
     founding_motivation: float = p(0.5, 0, 1, help="least motivation of a founder")
     founding_skills: float = p(0.6, 0, 1, help="least skill of a founder")
     founding_stress: float = p(0.4, 0, 1, help="most stress of a founder")
+    prospects_response: float = p(1.0, 0, 5, help="elasticity of founding a kind to its prospects: the "
+                                  "income a running organisation of that kind earns from its own "
+                                  "market (trade for co-ops and community businesses, grants and "
+                                  "donations for voluntary groups), relative to 2010 (0: founders "
+                                  "ignore prospects)",
+                                  source="assumption: founders look at what the same kind earns nearby; "
+                                  "no published elasticity was found")
     burnout_hours: float = p(20.0, 1, 1000, help="volunteer hours a month carried by each active "
                              "volunteer (what the organisation asks of them, scaled to its size, or "
                              "what they give, whichever is more) at which half of them are worn out",

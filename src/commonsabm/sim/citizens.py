@@ -370,13 +370,13 @@ class Citizens:
         chosen[idx[accepted]] = org_index[candidate[accepted]]
         return chosen
 
-    def founders(self, demonstration: np.ndarray) -> np.ndarray:
-        """Residents who found an organisation this month (before checking their start-up money)."""
-        cfg, rng = self.model.config, self.model.rng
-        beh = cfg.behaviour
+    def founders(self, demonstration: np.ndarray, prospects: float = 1.0) -> np.ndarray:
+        """Residents who found an organisation this month (before checking their start-up
+        money); ``prospects`` scales the odds (1 at 2010's prospects, ``Founding.weights``)."""
+        beh = self.model.config.behaviour
         eligible = (self.active & (self.motivation >= beh.founding_motivation)
                     & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
-        odds = beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
+        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
         return np.flatnonzero(self.chance(eligible, odds))
 
     # ------------------------------------------------------------------ spending

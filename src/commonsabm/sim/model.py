@@ -19,6 +19,7 @@ from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
+from commonsabm.sim.founding import Founding
 from commonsabm.sim.investment_fund import SocialInvestmentFund
 from commonsabm.sim.ledger import Ledger
 from commonsabm.sim.local_economy import LocalEconomy
@@ -28,7 +29,7 @@ from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.reporters import REPORTERS, Reporters
-from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES, TRADING
+from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -78,6 +79,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.found_first_organisations()
         self.council = Council(self)
         self.fund = SocialInvestmentFund(self)
+        self.founding = Founding(self)
         self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
         self.ledger = Ledger({
             "citizens": lambda: float(self.citizens.cash.sum()),
@@ -299,35 +301,17 @@ class CommonsModel(Reporters, mesa.Model):
     def found_organisations(self) -> None:
         """Motivated, skilled, secure commoners found organisations if they can raise the money.
 
-        A founder keeps the kind they chose and tries, in order: their own savings; a
-        council start-up grant, if the council grants to that kind; a loan from the fund,
-        if its viability assessment backs them. A grant costs nothing to repay, so a founder
-        asks the council before borrowing, and the fund lends to those the council cannot
-        fund rather than taking its founders.
+        How many found, and of which kind, follows each kind's prospects (``Founding.weights``);
+        each kind has its own start-up capital and finance (``Founding.finance``).
         """
-        citizens, rng = self.citizens, self.rng
-        place, startup = self.config.place, self.config.commons.startup_capital
+        citizens = self.citizens
         successful = [o.nbhd for o in self.live_organisations if o.successful]
         visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
         demonstration = visible / max(self.orgs_in_reach0, 1e-9)
-        for i in citizens.founders(demonstration):
-            trading = TRADING[int(rng.integers(2))]
-            kind = trading if rng.random() < place.trading_founder_share else "vcs"
-            nbhd = int(citizens.nbhd[i])
-            if citizens.cash[i] >= startup:
-                org = self.register(kind, nbhd)
-                org.founded_with = "founder's savings"
-                citizens.cash[i] -= startup
-                self.ledger.receive_from_citizens(org, startup, "founding_capital")
-            elif self.council.grants_to(kind) and self.council.startup_grant(startup):
-                org = self.register(kind, nbhd)
-                org.founded_with = "council start-up grant"
-                org.receive(self.council, startup, "grants")
-            elif self.fund.finances_founding(kind):
-                org = self.register(kind, nbhd)
-                org.founded_with = "social investment fund"
-                self.fund.advance(org)
-            else:
+        weights = self.founding.weights()
+        for i in citizens.founders(demonstration, sum(weights.values())):
+            org = self.founding.finance(i, self.founding.choose(weights))
+            if org is None:
                 continue
             if citizens.org[i] >= 0:  # the founder leaves the organisation they belonged to
                 self.organisations[citizens.org[i]].members -= 1

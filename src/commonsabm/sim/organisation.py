@@ -3,8 +3,9 @@
 Each is a Mesa agent with cash, staff, volunteers, delivery capacity and a track record.
 Money reaches it through the ledger from citizens (trading, donations), the council
 (grants, contracts), primes (subcontracts) and the social investment fund (loans). It
-closes when it cannot pay its way for longer than it can bear, or when its volunteers
-burn out.
+closes by its kind's routes: when it cannot pay its way for longer than its kind can bear,
+when a kind run by volunteers has too few of them for too long, or when its volunteers burn
+out.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class CommonsOrganisation(mesa.Agent):
         self.staff = 0.0
         self.experience = 0  # months of delivering contracted or granted services
         self.months_unpaid = 0
+        self.months_dormant = 0  # months in a row with fewer active volunteers than its kind needs
         self.burnout = 0.0
         self.members = 0
         self.volunteers = 0
@@ -266,8 +268,16 @@ class CommonsOrganisation(mesa.Agent):
         return self.model.config.commons.coop_dividend * (revenue - costs)
 
     def fails(self) -> str | None:
-        if self.months_unpaid > self.commons_config.cash_months_bearable:
+        """Its kind's routes to closure (``terms.CAUSES``): cash, when it has been unable to
+        pay its costs for longer than its kind bears; volunteers, when a kind run by them has
+        had fewer than it needs for long enough to be dormant; burnout, a hazard."""
+        kind = self.kind_config
+        if self.months_unpaid > kind.cash_months_bearable:
             return "cash"
+        if kind.min_volunteers > 0:
+            self.months_dormant = self.months_dormant + 1 if self.volunteers < kind.min_volunteers else 0
+            if self.months_dormant >= kind.dormant_months:
+                return "volunteers"
         # a hazard, not a threshold: worn-out volunteers make a group likelier to fold, more so
         # the more of them are worn out (a draw only when it can close, so that a zero hazard
         # leaves the random stream as it was)

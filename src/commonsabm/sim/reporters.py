@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from commonsabm.sim.tendering import BIDDER_CLASSES
-from commonsabm.sim.terms import CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
@@ -25,8 +25,12 @@ REPORTERS["orgs_total"] = (PER_100K, "live commons organisations of all types")
 for _kind in KINDS:
     REPORTERS[f"births_{_kind}"] = (PER_100K, f"{_kind} organisations founded this month")
     REPORTERS[f"deaths_{_kind}"] = (PER_100K, f"{_kind} organisations closed this month")
-for _cause in ("cash", "burnout"):
+for _cause in CAUSES:
     REPORTERS[f"deaths_{_cause}"] = (PER_100K, f"closures this month because of {_cause}")
+for _kind in KINDS:
+    for _cause in CAUSES:
+        REPORTERS[f"deaths_{_kind}_{_cause}"] = (PER_100K, f"{_kind} organisations closed this month "
+                                                 f"because of {_cause}")
 for _kind in KINDS:
     for _age in (12, 36):
         REPORTERS[f"survival_{_age}m_{_kind}"] = (
@@ -170,7 +174,17 @@ class Reporters:
     deaths_community_business = property(lambda self: self._deaths(kind="community_business"))
     deaths_vcs = property(lambda self: self._deaths(kind="vcs"))
     deaths_cash = property(lambda self: self._deaths(cause="cash"))
+    deaths_volunteers = property(lambda self: self._deaths(cause="volunteers"))
     deaths_burnout = property(lambda self: self._deaths(cause="burnout"))
+    deaths_coop_cash = property(lambda self: self._deaths("coop", "cash"))
+    deaths_coop_volunteers = property(lambda self: self._deaths("coop", "volunteers"))
+    deaths_coop_burnout = property(lambda self: self._deaths("coop", "burnout"))
+    deaths_community_business_cash = property(lambda self: self._deaths("community_business", "cash"))
+    deaths_community_business_volunteers = property(lambda self: self._deaths("community_business", "volunteers"))
+    deaths_community_business_burnout = property(lambda self: self._deaths("community_business", "burnout"))
+    deaths_vcs_cash = property(lambda self: self._deaths("vcs", "cash"))
+    deaths_vcs_volunteers = property(lambda self: self._deaths("vcs", "volunteers"))
+    deaths_vcs_burnout = property(lambda self: self._deaths("vcs", "burnout"))
 
     def survival(self, kind: str, months: int) -> float:
         """Of organisations founded in the run old enough to tell, the share that lived `months`."""

@@ -15,6 +15,8 @@ EMPLOYERS = ("local_private", "outside", "council", "primes", "commons")
 # Commons organisations: their types, which of them trade, and their income by source.
 KINDS = ("coop", "community_business", "vcs")
 TRADING = ("coop", "community_business")
+# Why an organisation closes (``CommonsOrganisation.fails``).
+CAUSES = ("cash", "volunteers", "burnout")
 SOURCES = ("trading", "donations", "grants", "contracts", "subcontracts", "loans")
 # What public and commons lenders weigh as social value, by type (an assumption, see docs/ODD.md).
 SOCIAL_VALUE = {"coop": 0.5, "community_business": 0.8, "vcs": 1.0}
