@@ -12,11 +12,14 @@ from conftest import SEEDS, per_seed
 
 from commonsabm import CommonsModel
 
-FIRST_YEAR = {"population": 3000, "end": "2010-12"}
+FIRST_YEAR = {"population": 3000, "end": "2010-12", "run_spin_up": 0}
 # enough traders in every seed, and local firms and chains strong enough that no trader sells
 # out its capacity, so that what custom follows is the offer, not the capacity bound
+# The contrasts read the first months of a cold start (no spin-up): what is measured is the
+# market's response to the offer as built, before two years of founding and closure under
+# each arm's prices change the offer itself.
 UNBOUND = {"population": 4000, "end": "2010-06", "place_community_businesses_per_100k": 50.0,
-           "commons_outside_offer": 20.0}
+           "commons_outside_offer": 20.0, "run_spin_up": 0}
 
 
 def first_months(column):
@@ -29,7 +32,7 @@ def units_share(model, frame):
 
 
 def built(**keywords) -> CommonsModel:
-    return CommonsModel(**{"population": 4000, "end": "2010-12", "rng": 1, **keywords})
+    return CommonsModel(**{"population": 4000, "end": "2010-12", "rng": 1, "run_spin_up": 0, **keywords})
 
 
 # ---------------------------------------------------------------- custom follows price and offer
