@@ -71,7 +71,8 @@ def test_ledger_balances_after_every_step(name):
 
     steps = step_through(model, check)
     assert steps == 60
-    assert max(errors) == model.ledger.max_relative_error
+    # the recorded maximum covers every checked month, the unreported spin-up's included
+    assert max(errors) <= model.ledger.max_relative_error <= TOLERANCE
     frame = model.datacollector.get_model_vars_dataframe()
     assert frame["ledger_error"].max() <= TOLERANCE
     # the configuration really moved money through the channel it is meant to exercise
