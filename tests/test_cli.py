@@ -145,6 +145,7 @@ BAD = {
     "unknown_place": (["place=atlantis"], ["atlantis", "deprived_northern", "affluent_southern"]),
     "ubi_after_end": (["ubi.level=100", "ubi.start=2040-01"], ["ubi.start", "2040-01", "run.end"]),
     "bad_month": (["ubi.start=2020-13"], ["ubi.start", "YYYY-MM"]),
+    "old_ubi_funding": (["ubi.funding=central"], ["ubi.funding", "outside", "national_tax", "local_tax"]),
     "misspelt_run_key": (["run.populaton=5"], ["run.populaton", "population"]),
     # Hydra's + adds keys even to typed sections: a misspelt added key must not run the default
     "added_misspelt_key": (["+ubi.levle=300"], ["ubi.levle", "level"]),

@@ -23,6 +23,7 @@ from commonsabm.sim.terms import (
     UNEMPLOYED,
     WEEKS_PER_MONTH,
 )
+from commonsabm.sim.volunteering import absorb
 from commonsabm.sim.world import World
 
 
@@ -64,6 +65,8 @@ class Citizens:
         self.income = np.zeros(n)
         self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
         self.conditional_share = np.zeros(n)
+        self.free_share = np.zeros(n)  # this month's free-time factor and bandwidth of the propensity
+        self.bandwidth_now = np.ones(n)
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
         self.jobseeker_sanctions_this_month = 0  # of them, on unemployed claimants (the JSA figure's base)
@@ -142,7 +145,10 @@ class Citizens:
                     break
 
     def hours_worked(self, ubi_level: float) -> np.ndarray:
-        """Paid hours this month; a UBI trims them a little (Mincome: -1% to -5%)."""
+        """Paid hours this month. A UBI trims workers' hours a little, in proportion to its level
+        against the jobseeker benefit (about Mincome's guarantee, where hours fell 1% to 5%), up
+        to three times the benefit; it raises claimants' job finding instead (``change_jobs``:
+        Finland, Stockton). ``behaviour.ubi_hours_response``; docs/ODD.md §7.3."""
         cfg = self.model.config
         hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
@@ -234,7 +240,7 @@ class Citizens:
         low_paid = self.wage_rate < self.wage_ladder[cut] if cut < self.n else True
         return (self.status == PART_TIME) & low_paid  # none at cut 0: nobody is paid below the lowest wage
 
-    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0) -> None:
+    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0, ubi_payer=None) -> None:
         """Benefits from outside; an unconditional UBI replaces that much conditional benefit. The
         unemployed and in-work claimants are conditional: asked job search hours, open to sanctions."""
         cfg = self.model.config
@@ -254,8 +260,8 @@ class Citizens:
         benefits[self.sanctioned] = 0.0
         self._credit(None, benefits, outside, "benefits")
         self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
-        if ubi_level > 0:
-            self._credit(None, ubi_level, outside, "ubi")
+        if ubi_level > 0:  # paid by the council when a local tax funds it (ubi.funding)
+            self._credit(None, ubi_level, outside if ubi_payer is None else ubi_payer, "ubi")
 
     def sanction(self) -> None:
         """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
@@ -270,14 +276,13 @@ class Citizens:
         self.sanctions_this_month = int(new.sum())
         self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
-    def pay_income_tax(self, amount: float) -> float:
-        """A flat tax on this month's wages, raising `amount` for a locally funded UBI."""
-        wages = self.income_by_source.get("wages", 0.0)
-        if amount <= 0 or wages <= 0:
+    def pay_income_tax(self, rate: float, payee) -> float:
+        """A flat tax at `rate` on this month's wages, each resident's capped at their cash, paid
+        to `payee` (outside for a national tax, the council for a local one)."""
+        if rate <= 0:
             return 0.0
-        rate = min(amount / wages, 0.9)
         tax = np.minimum(self.wages * rate, np.maximum(self.cash, 0.0))
-        return -self._credit(None, -tax, self.model.economy.outside, "ubi_tax")
+        return -self._credit(None, -tax, payee, "ubi_tax")
 
     # ------------------------------------------------------------------ time and bandwidth
     def budget_time(self, paid_hours: np.ndarray) -> None:
@@ -311,19 +316,22 @@ class Citizens:
 
     # ------------------------------------------------------------------ commoning
     def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-                  wear: np.ndarray | float = 0.0) -> None:
+                  wear: np.ndarray | float = 0.0, usable: np.ndarray | None = None) -> np.ndarray:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
         also needs an organisation within reach with room. ``wear`` is each resident's
         further chance of stopping because their organisation's volunteers are worn out.
+        ``usable`` (by register slot, ``volunteering.usable_by_slot``) bounds the hours each
+        organisation takes; the hours offered per slot are returned.
         """
         cfg, rng = self.model.config, self.model.rng
         beh = cfg.behaviour
-        bandwidth = self.bandwidth
+        bandwidth = self.bandwidth_now = self.bandwidth
         free_share = self.free_hours / cfg.time.discretionary_hours
         if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
             free_share = free_share ** beh.free_time_response
+        self.free_share = free_share
         peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
         propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
         draw = rng.random(self.n)
@@ -334,8 +342,12 @@ class Citizens:
         seekers = np.flatnonzero(start & (self.org < 0))
         self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
         self.active = (stay | start) & (self.org >= 0)
-        self.hours = np.where(self.active, np.minimum(
+        offered = np.where(self.active, np.minimum(
             self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
+        if usable is None:  # unbounded (a test of the propensity alone)
+            usable = np.full(len(self.model.organisations) + 1, np.inf)
+        self.hours, offered_by = absorb(self.org, offered, usable)
+        return offered_by
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:
