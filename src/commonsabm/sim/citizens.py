@@ -23,7 +23,6 @@ from commonsabm.sim.terms import (
     UNEMPLOYED,
     WEEKS_PER_MONTH,
 )
-from commonsabm.sim.volunteering import absorb
 from commonsabm.sim.world import World
 
 
@@ -65,8 +64,7 @@ class Citizens:
         self.income = np.zeros(n)
         self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
         self.conditional_share = np.zeros(n)
-        self.free_share = np.zeros(n)  # this month's free-time factor and bandwidth of the propensity
-        self.bandwidth_now = np.ones(n)
+        self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
         self.jobseeker_sanctions_this_month = 0  # of them, on unemployed claimants (the JSA figure's base)
@@ -145,10 +143,8 @@ class Citizens:
                     break
 
     def hours_worked(self, ubi_level: float) -> np.ndarray:
-        """Paid hours this month. A UBI trims workers' hours a little, in proportion to its level
-        against the jobseeker benefit (about Mincome's guarantee, where hours fell 1% to 5%), up
-        to three times the benefit; it raises claimants' job finding instead (``change_jobs``:
-        Finland, Stockton). ``behaviour.ubi_hours_response``; docs/ODD.md §7.3."""
+        """Paid hours this month; a UBI trims workers' hours in proportion to its level against the
+        jobseeker benefit, up to three times it (Mincome: -1% to -5% near the benefit; docs/ODD.md §7.3)."""
         cfg = self.model.config
         hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
@@ -277,10 +273,7 @@ class Citizens:
         self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
     def pay_income_tax(self, rate: float, payee) -> float:
-        """A flat tax at `rate` on this month's wages, each resident's capped at their cash, paid
-        to `payee` (outside for a national tax, the council for a local one)."""
-        if rate <= 0:
-            return 0.0
+        """A flat tax at `rate` on this month's wages, capped at each one's cash, paid to `payee`."""
         tax = np.minimum(self.wages * rate, np.maximum(self.cash, 0.0))
         return -self._credit(None, -tax, payee, "ubi_tax")
 
@@ -316,14 +309,13 @@ class Citizens:
 
     # ------------------------------------------------------------------ commoning
     def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-                  wear: np.ndarray | float = 0.0, usable: np.ndarray | None = None) -> np.ndarray:
+                  wear: np.ndarray | float = 0.0) -> None:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
         also needs an organisation within reach with room. ``wear`` is each resident's
-        further chance of stopping because their organisation's volunteers are worn out.
-        ``usable`` (by register slot, ``volunteering.usable_by_slot``) bounds the hours each
-        organisation takes; the hours offered per slot are returned.
+        further chance of stopping because their organisation's volunteers are worn out. The
+        hours set are those offered; the model then bounds them (``volunteering.absorb``).
         """
         cfg, rng = self.model.config, self.model.rng
         beh = cfg.behaviour
@@ -342,12 +334,8 @@ class Citizens:
         seekers = np.flatnonzero(start & (self.org < 0))
         self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
         self.active = (stay | start) & (self.org >= 0)
-        offered = np.where(self.active, np.minimum(
+        self.hours = np.where(self.active, np.minimum(
             self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
-        if usable is None:  # unbounded (a test of the propensity alone)
-            usable = np.full(len(self.model.organisations) + 1, np.inf)
-        self.hours, offered_by = absorb(self.org, offered, usable)
-        return offered_by
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:

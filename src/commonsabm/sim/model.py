@@ -28,7 +28,7 @@ from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.reporters import REPORTERS, Reporters
 from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES, TRADING
-from commonsabm.sim.volunteering import TimeIncomeSplit, usable_by_slot
+from commonsabm.sim.volunteering import TimeIncomeSplit, absorb, usable_by_slot
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -209,8 +209,10 @@ class CommonsModel(Reporters, mesa.Model):
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
-        offered = citizens.volunteer(*self.organisation_arrays(), wear=self.wear(),
-                                     usable=usable_by_slot(self.organisations, self.live_organisations))
+        citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
+        # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
+        citizens.hours, offered = absorb(citizens.org, citizens.hours,
+                                         usable_by_slot(self.organisations, self.live_organisations))
         self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,
                                 citizens.hours, citizens.active)
         self.count_members(offered)
