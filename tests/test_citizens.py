@@ -153,13 +153,14 @@ def test_lone_seeker_with_room_next_door_finds_it():
 
 
 def capacity(org) -> int:
-    """How many members the organisation has room for in all, read from its own `room`."""
-    members = org.members
+    """How many members the organisation has room for in all, read from its own `room` with no
+    members and no hours offered (one offered more hours than it can use has no room)."""
+    members, offered = org.members, org.hours_offered
     try:
-        org.members = 0
+        org.members, org.hours_offered = 0, 0.0
         return org.room
     finally:
-        org.members = members
+        org.members, org.hours_offered = members, offered
 
 FOUNDING = {"population": 2000, "end": "2012-12", "behaviour_founding_rate": 0.02,
             "place_trading_founder_share": 1.0}

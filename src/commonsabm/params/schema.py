@@ -139,9 +139,20 @@ class UBIConfig:
     start: str = p("2020-01", help="first month paid (YYYY-MM)", source="docs/ODD.md §6.3 (ubi from 2020)")
     unconditional: bool = p(True, help="paid without conditions, and replaces that much "
                             "conditional benefit (removing its conditionality and sanctions)")
-    funding: str = p("central", help="who pays: 'central' (outside the place) or 'income_tax' "
-                     "(a flat local tax on earnings that covers its cost)",
-                     choices=("central", "income_tax"))
+    funding: str = p("outside", help="who pays: 'outside' (money from outside the place, as a national "
+                     "programme funded elsewhere), 'national_tax' (a national flat tax on earnings: residents' "
+                     "wages are taxed at the rate that funds the UBI nationally, ubi.level / "
+                     "ubi.national_earnings, and the money leaves the place) or 'local_tax' (a flat local "
+                     "tax on earnings at the rate that covers the place's UBI, collected by the council, which "
+                     "pays the UBI and bears any shortfall from its reserves)",
+                     choices=("outside", "national_tax", "local_tax"),
+                     source="docs/ODD.md §7.3 (UBI funding); seed 002 asks who pays (Davies and Bua)")
+    national_earnings: float = p(1020.0, LEAST_WAGE, 1e5, help="earnings per adult across the country, "
+                                 "the base of a nationally funded UBI's tax rate (ubi.funding=national_tax)",
+                                 unit="GBP/adult/month (2010)",
+                                 source="assumption: wages per adult of the typical place in 2010 as the model "
+                                 "pays them (GBP 1,015-1,027 a month over 2010-16 at the defaults), so that a "
+                                 "typical place pays about what its UBI costs, a poorer one less, a richer one more")
 
 
 @dataclass
@@ -432,6 +443,20 @@ class CommonsConfig:
                               "ten years' experience about 10% below")
     volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
                                     unit="GBP/hour")
+    hours_per_place: float = p(7.5, 0, 744, help="volunteer hours a month an organisation can organise "
+                               "without paid staff, per volunteer place (commons.<kind>.volunteer_room, scaled to "
+                               "its size); hours offered beyond what it can organise are not given",
+                               unit="hours/month per place",
+                               source="assumption: at the 2010 defaults about 56% of places hold an active "
+                               "volunteer giving 10-11 hours a month, about 6 hours a place, so 7.5 leaves most "
+                               "organisations a fifth to a quarter of slack; seed 000 (staff capacity cut since "
+                               f"2010) and {UK} volunteers_better_organised (over a third of volunteers say "
+                               "things could be better organised) say organising is a limit")
+    organiser_hours: float = p(160.0, 0, 10_000, help="further volunteer hours a month an organisation can "
+                               "organise for each paid member of staff (volunteer coordination, supervision, "
+                               "the work volunteers do alongside staff)", unit="hours/month per staff member",
+                               source="assumption: a fifth of a full-time post (32 hours) spent organising "
+                               "volunteers, each hour of it supporting about five hours of volunteering")
     quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
     local_knowledge: float = p(0.15, 0, 1, help="quality a commons bid gains on a lot that rests wholly "
                                "on knowing the place (scaled by the lot's relational share)",
@@ -568,9 +593,15 @@ class BehaviourConfig:
                                        source=f"assumption: the typical place's 2010 level in the model; "
                                        f"{UK} giving_deprived_areas (fewer people with the means to give "
                                        "where incomes are low)")
-    ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
-                                  "jobseeker benefit", unit="share",
-                                  source=f"{UK} ubi_mincome_hours (-1% to -5%)")
+    ubi_hours_response: float = p(0.03, 0, 0.10, help="fall in employed residents' paid hours when "
+                                  "the UBI equals the jobseeker benefit (in proportion to the level, up to three "
+                                  "times the benefit): a modest UBI (GBP 150) trims hours by 1.6%, a full one "
+                                  "(GBP 300) by 3.2%", unit="share",
+                                  source=f"{UK} ubi_mincome_hours (-1% to -5% at Mincome's guarantee, about a "
+                                  "jobseeker benefit; 0.03 its middle); ubi_pilot_kenya_labour (no change in "
+                                  "total labour) and the positive employment effects of ubi_pilot_finland_employment "
+                                  "and ubi_pilot_stockton_fulltime say the fall is small; the upper bound, twice "
+                                  "Mincome's largest fall, is for sensitivity analysis")
     ubi_job_finding: float = p(0.05, -1, 5, help="relative rise in claimants' job finding "
                                "under UBI", source=f"{UK} ubi_pilot_finland_employment, ubi_pilot_stockton_fulltime")
 

@@ -64,6 +64,7 @@ class Citizens:
         self.income = np.zeros(n)
         self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
         self.conditional_share = np.zeros(n)
+        self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
         self.jobseeker_sanctions_this_month = 0  # of them, on unemployed claimants (the JSA figure's base)
@@ -142,7 +143,8 @@ class Citizens:
                     break
 
     def hours_worked(self, ubi_level: float) -> np.ndarray:
-        """Paid hours this month; a UBI trims them a little (Mincome: -1% to -5%)."""
+        """Paid hours this month; a UBI trims workers' hours in proportion to its level against the
+        jobseeker benefit, up to three times it (Mincome: -1% to -5% near the benefit; docs/ODD.md §7.3)."""
         cfg = self.model.config
         hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
@@ -234,7 +236,7 @@ class Citizens:
         low_paid = self.wage_rate < self.wage_ladder[cut] if cut < self.n else True
         return (self.status == PART_TIME) & low_paid  # none at cut 0: nobody is paid below the lowest wage
 
-    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0) -> None:
+    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0, ubi_payer=None) -> None:
         """Benefits from outside; an unconditional UBI replaces that much conditional benefit. The
         unemployed and in-work claimants are conditional: asked job search hours, open to sanctions."""
         cfg = self.model.config
@@ -254,8 +256,8 @@ class Citizens:
         benefits[self.sanctioned] = 0.0
         self._credit(None, benefits, outside, "benefits")
         self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
-        if ubi_level > 0:
-            self._credit(None, ubi_level, outside, "ubi")
+        if ubi_level > 0:  # paid by the council when a local tax funds it (ubi.funding)
+            self._credit(None, ubi_level, outside if ubi_payer is None else ubi_payer, "ubi")
 
     def sanction(self) -> None:
         """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
@@ -270,14 +272,10 @@ class Citizens:
         self.sanctions_this_month = int(new.sum())
         self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
-    def pay_income_tax(self, amount: float) -> float:
-        """A flat tax on this month's wages, raising `amount` for a locally funded UBI."""
-        wages = self.income_by_source.get("wages", 0.0)
-        if amount <= 0 or wages <= 0:
-            return 0.0
-        rate = min(amount / wages, 0.9)
+    def pay_income_tax(self, rate: float, payee) -> float:
+        """A flat tax at `rate` on this month's wages, capped at each one's cash, paid to `payee`."""
         tax = np.minimum(self.wages * rate, np.maximum(self.cash, 0.0))
-        return -self._credit(None, -tax, self.model.economy.outside, "ubi_tax")
+        return -self._credit(None, -tax, payee, "ubi_tax")
 
     # ------------------------------------------------------------------ time and bandwidth
     def budget_time(self, paid_hours: np.ndarray) -> None:
@@ -316,14 +314,16 @@ class Citizens:
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
         also needs an organisation within reach with room. ``wear`` is each resident's
-        further chance of stopping because their organisation's volunteers are worn out.
+        further chance of stopping because their organisation's volunteers are worn out. The
+        hours set are those offered; the model then bounds them (``volunteering.absorb``).
         """
         cfg, rng = self.model.config, self.model.rng
         beh = cfg.behaviour
-        bandwidth = self.bandwidth
+        bandwidth = self.bandwidth_now = self.bandwidth
         free_share = self.free_hours / cfg.time.discretionary_hours
         if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
             free_share = free_share ** beh.free_time_response
+        self.free_share = free_share
         peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
         propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
         draw = rng.random(self.n)

@@ -30,6 +30,7 @@ from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.reporters import REPORTERS, Reporters
 from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
+from commonsabm.sim.volunteering import TimeIncomeSplit, absorb, usable_by_slot
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -98,6 +99,9 @@ class CommonsModel(Reporters, mesa.Model):
         self.staff_employers(channels, hire_unemployed=False)
         self.spin_up()
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
+        # how the change in volunteering from the year before ubi.start splits into time and income
+        self.time_split = TimeIncomeSplit(self.citizens.n, self.start_month, self.end_month,
+                                          month_index(config.ubi.start))
 
     def spin_up(self) -> None:
         """Run the months before ``run.start`` unreported, so that the first reported month
@@ -184,16 +188,20 @@ class CommonsModel(Reporters, mesa.Model):
             burnout[org.index + 1] = org.burnout
         return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
 
-    def count_members(self) -> None:
+    def count_members(self, offered: np.ndarray | None = None) -> None:
+        """Each organisation's members, active volunteers, hours given and (after volunteering,
+        ``offered`` by slot) hours offered."""
         citizens = self.citizens
         size = len(self.organisations) + 1
         slot = citizens.org + 1  # slot 0 collects residents who belong to none
         members = np.bincount(slot, minlength=size).tolist()
         volunteers = np.bincount(slot, weights=citizens.active, minlength=size).tolist()
         hours = np.bincount(slot, weights=citizens.hours, minlength=size).tolist()
+        offered = hours if offered is None else offered.tolist()
         for org in self.live_organisations:
             i = org.index + 1
             org.members, org.volunteers, org.volunteer_hours = members[i], int(volunteers[i]), hours[i]
+            org.hours_offered = offered[i]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -221,16 +229,22 @@ class CommonsModel(Reporters, mesa.Model):
         self.payments.settle()
         self.share_wage_pools()
         self.economy.pay_staff(hours)
-        citizens.claim_benefits(ubi, national.in_work_reach(self.month))
+        local_tax = self.config.ubi.funding == "local_tax"  # the council pays it, from the tax it collects
+        citizens.claim_benefits(ubi, national.in_work_reach(self.month), council if local_tax else None)
         # before spending, so residents pay it from this month's pay; commons wages, shared
-        # at the end of the month, are not in its base (the rate rises to cover the cost)
-        self.fund_ubi_locally(ubi)
+        # at the end of the month, are not in its base (a local rate rises to cover the cost)
+        self.fund_ubi(ubi)
         council.collect_council_tax()
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
         citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
-        self.count_members()
+        # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
+        citizens.hours, offered = absorb(citizens.org, citizens.hours,
+                                         usable_by_slot(self.organisations, self.live_organisations))
+        self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,
+                                citizens.hours, citizens.active)
+        self.count_members(offered)
         for prime in self.primes:  # after volunteering: organisations weigh offers with this month's volunteers
             prime.refer_work()
         self.shop(citizens.spend())
@@ -256,10 +270,20 @@ class CommonsModel(Reporters, mesa.Model):
         for actor in self.live_organisations + self.primes:
             actor.start_month()
 
-    def fund_ubi_locally(self, ubi: float) -> None:
-        """Under income-tax funding, a flat tax on local earnings pays for the UBI."""
-        if ubi > 0 and self.config.ubi.funding == "income_tax":
-            self.citizens.pay_income_tax(self.citizens.income_by_source.get("ubi", 0.0))
+    def fund_ubi(self, ubi: float) -> None:
+        """A tax on earnings for a UBI not paid from outside (docs/ODD.md §7.3): a national tax at
+        the rate that funds it across the country, paid out of the place; or a local tax at the
+        rate that covers the place's UBI, paid to the council that paid it (a rate capped at 0.9)."""
+        funding, citizens = self.config.ubi.funding, self.citizens
+        if ubi <= 0 or funding == "outside":
+            return
+        if funding == "national_tax":
+            rate, payee = ubi / self.config.ubi.national_earnings, self.economy.outside
+        else:
+            wages = citizens.income_by_source.get("wages", 0.0)
+            rate = citizens.income_by_source.get("ubi", 0.0) / wages if wages > 0 else 0.0
+            payee = self.council
+        citizens.pay_income_tax(min(rate, 0.9), payee)
 
     def pay_dividends(self) -> None:
         payers = [(org, org.share_surplus()) for org in self.live_organisations if org.kind == "coop"]

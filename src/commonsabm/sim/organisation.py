@@ -47,6 +47,7 @@ class CommonsOrganisation(mesa.Agent):
         self.members = 0
         self.volunteers = 0
         self.volunteer_hours = 0.0
+        self.hours_offered = 0.0  # what its volunteers offered this month, before what it could use
         self.loan = 0.0
         self.loan_payment = 0.0
         self.missed_repayments = 0
@@ -123,7 +124,19 @@ class CommonsOrganisation(mesa.Agent):
 
     @property
     def room(self) -> int:
+        """Places for new volunteers; none while it is offered more hours than it can use."""
+        if self.hours_offered > self.usable_hours:
+            return 0
         return max(int(self.kind_config.volunteer_room * self.scale) - self.members, 0)
+
+    @property
+    def usable_hours(self) -> float:
+        """Volunteer hours a month it can organise: its places, its share of delivering
+        contracted work, and what its paid staff can organise (``sim.volunteering``)."""
+        commons = self.commons_config
+        places = self.kind_config.volunteer_room * self.scale
+        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
+        return places * commons.hours_per_place + delivery + self.staff * commons.organiser_hours
 
     # ------------------------------------------------------------------ behaviours
     def receive(self, payer, amount: float, source: str) -> float:
