@@ -97,11 +97,12 @@ class CommonsModel(Reporters, mesa.Model):
         self.first_volunteers()
         self.council.let_first_contracts()
         self.staff_employers(channels, hire_unemployed=False)
-        self.spin_up()
-        self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
-        # how the change in volunteering from the year before ubi.start splits into time and income
+        # how the change in volunteering from the year before ubi.start splits into time and
+        # income (its windows lie in the reported months, so the spin-up adds nothing to it)
         self.time_split = TimeIncomeSplit(self.citizens.n, self.start_month, self.end_month,
                                           month_index(config.ubi.start))
+        self.spin_up()
+        self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
 
     def spin_up(self) -> None:
         """Run the months before ``run.start`` unreported, so that the first reported month
