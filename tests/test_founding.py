@@ -30,7 +30,8 @@ def test_start_up_pot_is_a_share_of_each_years_grant_budget_never_a_stock():
     """Each April the pot is set afresh to twelve months' share of the grant channel (the
     first month: the months left to April), whatever the last year left; between settings
     it only falls. The old pot only accumulated."""
-    model = CommonsModel(rng=3, population=2000, start="2010-01", end="2014-12")
+    # a cold start, so that the first month the check sees is the first the model simulates
+    model = CommonsModel(rng=3, population=2000, start="2010-01", end="2014-12", run_spin_up=0)
     council = model.council
     keep = model.config.council.startup_pot_share
     channels, settings = [], []

@@ -12,7 +12,7 @@ from conftest import commonsabm
 
 from commonsabm import CommonsModel
 from commonsabm.sim.terms import FULL_TIME, PART_TIME, UNEMPLOYED
-from commonsabm.sim.volunteering import SPLIT_MONTHS, absorb
+from commonsabm.sim.volunteering import SPLIT_MONTHS, absorb, usable_by_slot
 
 SEEDS = (1, 2, 3, 4)
 MORE_TIME = {"time_discretionary_hours": 460.0}  # a hundred more free hours a month for everyone
@@ -46,14 +46,31 @@ def test_hours_offered_beyond_what_an_organisation_can_use_are_not_given():
     np.testing.assert_allclose(offered_by, [0.0, 40.0, 10.0])
 
 
-def test_no_organisation_takes_more_hours_than_it_can_organise_and_a_full_one_takes_no_newcomers():
+def test_no_organisation_takes_more_hours_than_it_can_organise_and_a_full_one_takes_no_newcomers(monkeypatch):
+    """Checked each month as the hours are given: later in the month staff and contracts
+    change, and with them what the organisation could use."""
+    import commonsabm.sim.model as model_module
     m = model(**MORE_TIME)
-    m.run()
-    live = m.live_organisations
-    assert all(o.volunteer_hours <= o.usable_hours * (1 + 1e-9) for o in live)
-    bound = [o for o in live if o.hours_offered > o.usable_hours]
-    assert bound, "the extra time never reached what an organisation can use"
-    assert all(o.room == 0 for o in bound)
+    seen = []
+
+    def recorded(organisations, live):
+        usable = usable_by_slot(organisations, live)
+        seen.append(usable)
+        return usable
+
+    monkeypatch.setattr(model_module, "usable_by_slot", recorded)
+    bound_months = 0
+    while m.running:
+        m.step()
+        usable = seen[-1]
+        # those that lived when the hours were given (not this month's foundings)
+        live = [o for o in m.live_organisations + m.closed_this_month if o.index + 1 < len(usable)]
+        assert all(o.volunteer_hours <= usable[o.index + 1] * (1 + 1e-9) for o in live)
+        bound = [o for o in live if o.alive and o.hours_offered > usable[o.index + 1]]
+        bound_months += bool(bound)
+        # a full organisation offers no places to newcomers (room reads what it can use now)
+        assert all(o.room == 0 for o in bound if o.hours_offered > o.usable_hours)
+    assert bound_months, "the extra time never reached what an organisation can use"
 
 
 def test_paid_staff_let_an_organisation_use_more_volunteer_hours():
@@ -94,7 +111,9 @@ def test_ubi_does_not_lower_claimants_job_finding():
     change in total labour): the UBI's employment effect for claimants is not negative."""
     finding = []
     for ubi in (False, True):
-        m = model(place_job_finding_rate=0.5, place_job_loss_rate=0.0, automation_job_loss_per_year=0.0)
+        # a cold start: two years of spin-up at these rates would leave no claimant to find work
+        m = model(place_job_finding_rate=0.5, place_job_loss_rate=0.0, automation_job_loss_per_year=0.0,
+                  run_spin_up=0)
         m.citizens.change_jobs(0.0, ubi)
         finding.append(int((m.citizens.status != UNEMPLOYED).sum()))
     assert finding[1] > finding[0]
