@@ -90,7 +90,7 @@ def test_higher_sanction_rate_means_more_sanctions_at_the_configured_rate():
 
 
 def test_higher_sanction_rate_cuts_claimants_commoning_hours():
-    kw = {"population": 8000, "end": "2015-12"}
+    kw = {"population": 4000, "end": "2015-12"}
     lenient = per_seed("claimant_commoning_hours", sanctions_monthly_rate=0.0, **kw)
     harsh = per_seed("claimant_commoning_hours", sanctions_monthly_rate=0.25, **kw)
     assert harsh.mean() < lenient.mean()

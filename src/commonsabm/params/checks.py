@@ -156,9 +156,6 @@ def _check_consistency(m: ModelConfig, run: RunConfig) -> None:
     if m.investment_fund.enabled and month_index(m.investment_fund.start) > end:
         raise ConfigError(f"investment_fund.start={m.investment_fund.start} is after run.end={run.end}; "
                           "allowed: a start on or before the end, or investment_fund.enabled=false")
-    if m.endowment.enabled and month_index(m.endowment.end) < month_index(m.endowment.start):
-        raise ConfigError(f"endowment.end={m.endowment.end} is before endowment.start={m.endowment.start}; "
-                          "allowed: an end on or after the start, or endowment.enabled=false")
     rules = dataclasses.replace(m.procurement, start=ProcurementConfig().start)
     if month_index(m.procurement.start) > end and rules != ProcurementConfig():
         raise ConfigError(f"procurement.start={m.procurement.start} is after run.end={run.end}, so the "

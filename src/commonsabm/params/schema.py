@@ -477,25 +477,6 @@ class CommonsConfig:
 
 
 @dataclass
-class EndowmentConfig:
-    """Power to Change: the national grant-maker for community businesses in England (2015-)."""
-    enabled: bool = p(True, help="the endowment funds new community businesses (it did from 2015)")
-    start: str = p("2015-01", help="month it opens (YYYY-MM)",
-                   source=f"{UK} power_to_change_endowment (established January 2015)")
-    end: str = p("2027-06", help="month its spending ends (YYYY-MM)",
-                 source=f"{UK} power_to_change_endowment (to be spent over 10 to 15 years: "
-                 "12.5 years from January 2015)")
-    budget: float = p(0.22, 0, 1000, help="what it spends a year", unit="GBP/resident/year",
-                      source=f"derived: {UK} power_to_change_endowment GBP 150m over 12.5 years, over "
-                      "England's 54.3m residents (ONS mid-2015)")
-    startup_share: float = p(0.5, 0, 1, help="share of its spending that funds new community "
-                             "businesses' start-up capital (the rest supports existing ones, "
-                             "which the model leaves out)", unit="share",
-                             source="assumption: its stated aims were to help existing community "
-                             "businesses grow and new ones start; no split was published")
-
-
-@dataclass
 class InvestmentFundConfig:
     enabled: bool = p(False, help="a city social investment fund exists")
     start: str = p("2020-01", help="month the fund opens (YYYY-MM)")
@@ -651,7 +632,6 @@ class ModelConfig:
     primes: PrimesConfig = field(default_factory=PrimesConfig)
     commons: CommonsConfig = field(default_factory=CommonsConfig)
     investment_fund: InvestmentFundConfig = field(default_factory=InvestmentFundConfig)
-    endowment: EndowmentConfig = field(default_factory=EndowmentConfig)
     commissioning: CommissioningConfig = field(default_factory=CommissioningConfig)
     automation: AutomationConfig = field(default_factory=AutomationConfig)
     devolution: DevolutionConfig = field(default_factory=DevolutionConfig)

@@ -7,7 +7,7 @@ organisation of that kind earns from its market, per pound of its running costs,
 2010 (its prospects), and must
 raise that kind's start-up capital: from local share capital (a co-op's founding members, a
 community business's share offer) and their own savings, else a council start-up grant,
-else (community businesses, from 2015) the national endowment's start-up grant, else the fund.
+else the fund.
 """
 
 from __future__ import annotations
@@ -87,9 +87,8 @@ class Founding:
 
     def finance(self, founder: int, kind: str) -> CommonsOrganisation | None:
         """Raise the kind's start-up capital, in order: local share capital and the founder's
-        savings; a council start-up grant, if the council grants to that kind; a start-up
-        grant from the national endowment, if it funds that kind (``sim.endowment``); a loan
-        from the fund, if its viability assessment backs them. A grant costs nothing to repay, so
+        savings; a council start-up grant, if the council grants to that kind; a loan from
+        the fund, if its viability assessment backs them. A grant costs nothing to repay, so
         a founder asks the council before borrowing, and the fund lends to those the council
         cannot fund rather than taking its founders. Returns the new organisation, or None."""
         model, citizens = self.model, self.model.citizens
@@ -109,10 +108,6 @@ class Founding:
             org = model.register(kind, nbhd)
             org.founded_with = "council start-up grant"
             org.receive(model.council, capital, "grants")
-        elif model.endowment.startup_grant(kind, capital):
-            org = model.register(kind, nbhd)
-            org.founded_with = "endowment start-up grant"
-            org.receive(model.economy.outside, capital, "grants")
         elif model.fund.finances_founding(kind):
             org = model.register(kind, nbhd)
             org.founded_with = "social investment fund"

@@ -20,7 +20,6 @@ from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
 from commonsabm.sim.founding import Founding
-from commonsabm.sim.endowment import Endowment
 from commonsabm.sim.investment_fund import SocialInvestmentFund
 from commonsabm.sim.ledger import Ledger
 from commonsabm.sim.local_economy import LocalEconomy
@@ -81,7 +80,6 @@ class CommonsModel(Reporters, mesa.Model):
         self.found_first_organisations()
         self.council = Council(self)
         self.fund = SocialInvestmentFund(self)
-        self.endowment = Endowment(self)
         self.founding = Founding(self)
         self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
         self.ledger = Ledger({
@@ -270,7 +268,6 @@ class CommonsModel(Reporters, mesa.Model):
         self.citizens.start_month()
         self.economy.start_month()
         self.fund.start_month()
-        self.endowment.start_month()
         for actor in self.live_organisations + self.primes:
             actor.start_month()
 
