@@ -51,10 +51,13 @@ def test_burnout_hours_is_a_gradient_not_a_switch():
     assert all(burnout[-1] + 0.1 * span < b < burnout[0] - 0.1 * span for b in burnout[1:-1])
 
 
-def test_burnout_closures_are_a_minority_at_the_defaults():
+def test_both_routes_close_organisations_at_the_defaults():
+    """Burnout and running out of cash each close organisations in the baseline, and neither
+    is the only route. No published split of closures by cause was found, so the test asks
+    only that both routes are live (their sizes are in docs/validation.md's liveness table)."""
     cash = per_seed(lambda m, f: f["deaths_cash"].sum(), seeds=SEEDS, **RUN)
     burnout = per_seed(burnout_closures, seeds=SEEDS, **RUN)
-    assert 0 < burnout.sum() < 0.5 * cash.sum()
+    assert burnout.sum() > 0 and cash.sum() > 0
 
 
 def test_no_closure_hazard_means_no_burnout_closures():

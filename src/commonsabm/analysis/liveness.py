@@ -84,15 +84,25 @@ NOISE = ("its interval includes 0 at 10,000 residents to 2020 over 10 seeds (thi
          "at 3,000 residents to 2014 is 0 or of the other sign")
 BUNDLED = ("under the prime-biased rules the commons hold about 1% of contract value, and this rule relaxed "
            "alone moves it less than seed noise (splitting lots moves it most); " + NOISE)
+# a denser trading sector, so that a place of 10,000 has traders enough for the market to show
+MARKET = {"place.community_businesses_per_100k": 50.0, "place.coops_per_100k": 50.0}
+MARKET_NOTE = "both arms with 50 co-ops and 50 community businesses per 100,000 (a place of 10,000 has one of each)"
+ABSORB_NOTE = ("under a full UBI from 2011, where free time grows: in the baseline organisations are seldom "
+               "offered more hours than they can use, so the bound binds when time is freed")
+FOUNDING = ("founding of each kind is a few births a year per 100,000, so at 10,000 residents over 10 seeds "
+            "the interval includes 0 (issue 15 leaves this open: the table needs a larger place)")
+PRICE = ("reversed over ten years: a higher markup loses custom at first, but traders that keep more of each "
+         "sale survive, and more of them sell; the long-run effect of price on the commons' share of spending "
+         "is the other way round from the first months' (tests/test_market.py shows the first months')")
 REFORMED_WEIGHTS = {"procurement.weight_price": 0.45, "procurement.weight_quality": 0.3,
                     "procurement.weight_social_value": 0.25}
 
 CONTRASTS: tuple[Contrast, ...] = (
     # -- the national setting, the council's budget and its spending (§7.1, §7.10-7.12)
     Contrast("austerity cuts: fewer organisations", "7.1, 7.11", ("D1", "D4"), {"austerity": "none"},
-             "orgs_total", +1, not_live=NOISE),
+             "orgs_total", +1),
     Contrast("cuts drive community organisations to the wall", "7.11, 7.9", ("D1", "P3"), {"austerity": "none"},
-             "orgs_vcs", +1, not_live=NOISE),
+             "orgs_vcs", +1),
     Contrast("grants are cut first", "7.11", ("D1",), {"council.grant_cut_elasticity": 1.0},
              "council_spend_grants", +1),
     Contrast("care is protected", "7.11", (), {"council.care_budget_elasticity": 1.0}, "care_share", -1),
@@ -138,22 +148,24 @@ CONTRASTS: tuple[Contrast, ...] = (
     Contrast("subcontract rate (squeeze)", "7.14", ("D2",), {"procurement.subcontract_rate": 1.0},
              "commons_share_subcontracts", +1),
     Contrast("primes' spending leaves the place", "7.14, 7.17", ("D2",), {"primes.local_share": 0.7},
-             "leakage", -1),
+             "leakage", -1, test=LARGER),
     Contrast("commons spend locally (LM3)", "7.9, 7.17", ("D2",), {"commons.local_share": 0.4},
              "local_multiplier", -1),
     # -- people: work, income, time, bandwidth (§7.3-7.6)
     Contrast("automation destroys jobs", "7.1, 7.3", (), {"automation.job_loss_per_year": 0.03},
              "employment_rate", -1),
     Contrast("UBI: participation", "7.4, 7.5", ("P1", "D4"), UBI, "volunteering_rate", +1, test=LARGER),
-    Contrast("UBI: organisations", "7.4, 7.7", ("P1", "D4"), UBI, "orgs_total", +1, not_live=NOISE),
+    Contrast("UBI: organisations", "7.4, 7.7", ("P1", "D4"), UBI, "orgs_total", +1),
     Contrast("unconditional UBI replaces conditionality", "7.4, 7.5", ("P1",), {"ubi.unconditional": False},
              "free_hours_unemployed", -1, setting=UBI),
     Contrast("UBI cuts paid hours", "7.3", ("P1",), {"behaviour.ubi_hours_response": 0.1},
              "free_hours_full_time", +1, setting=UBI),
     Contrast("UBI helps claimants find work", "7.3", (), {"behaviour.ubi_job_finding": 1.0}, "employment_rate", +1,
              setting=UBI),
-    Contrast("UBI funded by a local income tax", "7.4", ("P1", "D4"), {"ubi.funding": "income_tax"},
-             "orgs_total", -1, setting=UBI),
+    Contrast("UBI funded by a local income tax", "7.4", ("P1", "D4"), {"ubi.funding": "local_tax"},
+             "orgs_total", -1, setting={**UBI, "ubi.funding": "outside"}),
+    Contrast("UBI funded by a national income tax", "7.4", ("P1", "D4"), {"ubi.funding": "national_tax"},
+             "volunteering_rate", -1, setting={**UBI, "ubi.funding": "outside"}),
     Contrast("sanctions (the penalty)", "7.4, 7.5", ("D3",), {"sanctions": "ended"}, "claimant_commoning_hours", +1,
              note="ODD §7.4: only about 2.7% of claimants are under a sanction at any time", test=LARGER),
     Contrast("sanctions take time (process hours)", "7.4, 7.5", ("D3",), {"sanctions": "ended"},
@@ -172,12 +184,28 @@ CONTRASTS: tuple[Contrast, ...] = (
     # -- organisations: founding, finance, trade, closure (§7.7-7.9, §7.15)
     Contrast("founding by trial and error", "7.7", ("P3",), {"behaviour.founding_rate": 0.001}, "orgs_total", +1),
     Contrast("demonstration effect", "7.7", ("P1", "P2"), {"behaviour.demonstration_effect": 0.0},
-             "orgs_total", -1, not_live=NOISE),
-    Contrast("social investment fund", "7.15", ("P2",), FUND, "orgs_total", +1),
+             "orgs_total", -1),
+    Contrast("social investment fund", "7.15", ("P2",), FUND, "orgs_total", +1, not_live=NOISE),
     Contrast("fund pass rate", "7.15", ("P2",), {"investment_fund.pass_rate": 0.9}, "fund_loans", +1,
              setting=FUND, not_live=NOISE),
-    Contrast("trading demand", "7.8", ("P3",), {"place.commons_spend_share": 0.004}, TRADING, +1),
+    Contrast("trading commons win custom from chains and local firms", "7.8", ("P3",),
+             {"commons.outside_offer": 2.0}, "commons_spend_share", +1, setting=MARKET,
+             note=MARKET_NOTE + "; its sign holds at 3,000 residents to 2014, "
+             "but at 10,000 to 2020 over 10 seeds its interval includes 0"),
+    Contrast("custom follows price", "7.8", ("P3",), {"commons.trading_markup": 0.3}, "commons_spend_share", -1,
+             setting=MARKET, note=MARKET_NOTE, not_live=PRICE),
+    Contrast("a trading kind's start-up capital", "7.7", ("P3",), {"commons.coop.startup_capital": 30_000.0},
+             "births_coop", -1, test=LARGER, not_live=FOUNDING),
+    Contrast("founders weigh each kind's prospects", "7.7", ("P3", "D1"), {"behaviour.prospects_response": 0.0},
+             "births_vcs", +1, test=LARGER, not_live=FOUNDING),
+    Contrast("organisations absorb only the hours they can organise", "7.6", ("P1",),
+             {"commons.hours_per_place": 100.0}, "volunteer_hours", +1, setting=UBI,
+             note=ABSORB_NOTE, not_live=NOISE),
+    Contrast("paid staff organise volunteers", "7.6", ("P1", "D1"), {"commons.organiser_hours": 0.0},
+             "volunteer_hours", -1, setting=UBI, note=ABSORB_NOTE, not_live=NOISE),
     Contrast("donations respond to grant cuts", "7.8", ("P3",), {"behaviour.fundraising_response": 0.0},
+             "vcs_individual_income", -1),
+    Contrast("giving is bounded", "7.8", ("P3",), {"behaviour.fundraising_ceiling": 0.05},
              "vcs_individual_income", -1),
     Contrast("co-op dividends", "7.4", (), {"commons.coop_dividend": 0.0}, "orgs_coop", +1,
              note="a place of 10,000 has about one co-op: the count barely moves", not_live=NOISE),
@@ -185,7 +213,7 @@ CONTRASTS: tuple[Contrast, ...] = (
              test=LARGER),
     Contrast("burnout wears volunteers out", "7.6, 7.9", (), {"behaviour.burnout_hours": 10.0},
              "volunteering_rate", -1),
-    Contrast("cash-flow crises close organisations", "7.9", ("D2",), {"commons.cash_months_bearable": 6},
+    Contrast("cash-flow crises close organisations", "7.9", ("D2",), {"commons.vcs.cash_months_bearable": 36},
              "deaths_cash", -1, not_live=NOISE),
     # -- places (§6.3)
     Contrast("place: a deprived northern place", "6.3", ("S1",), {"place": "deprived_northern"},
