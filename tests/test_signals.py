@@ -28,10 +28,10 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process table in /proc")]
 
 # two workers; job 0 ends in a moment, jobs 1 and 2 run for several seconds each even on a quiet
-# machine (six replicates), so both are stopped in the middle, not in the half-second a worker
+# machine (twelve replicates: with six, a fresh clone once saw both finish before the SIGINT), so both are stopped in the middle, not in the half-second a worker
 # takes to see its command gone
 SWEEP = ["-m", "hydra/launcher=laptop", "run.end=2010-03,2030-12,2030-12", "run.population=2000",
-         "run.replications=6"]
+         "run.replications=12"]
 GONE_WITHIN = 5.0  # seconds after the signal by which no worker may be left
 ARTIFACTS = ROOT / "test-artifacts" / "signals"
 
