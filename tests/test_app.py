@@ -21,6 +21,7 @@ from conftest import ROOT, user_env
 pytest.importorskip("solara", reason="the explorer needs the app extra: pip install -e '.[app]'")
 
 from commonsabm.explorer import page as app  # noqa: E402
+from commonsabm.sim.terms import CAUSES  # noqa: E402
 from browser import require_chromium  # noqa: E402
 
 from commonsabm.explorer.launcher import DEFAULT_HOST, HEADLESS_CHROMIUM, options, solara_command  # noqa: E402
@@ -91,14 +92,15 @@ def test_recent_events_are_the_latest_foundings_and_closures_with_causes():
     model = stepped(120, population=20_000, austerity="deep")
     events = app.recent_events(model, n=10_000)
     founded = [o for o in model.organisations if o.born >= model.start_month]
-    closed = [o for o in model.organisations if o.died is not None]
+    closed = [o for o in model.organisations if o.died is not None and o.died >= model.start_month]
     assert founded and closed, "ten years of deep cuts should see both foundings and closures"
     assert len(events) == len(founded) + len(closed)
     months = [e["month"] for e in events]
     assert months == sorted(months, reverse=True)
     reasons = {e["why"] for e in events}
-    assert reasons <= {"founder's savings", "social investment fund", "council start-up grant",
-                       "ran out of cash", "burnout of its volunteers"}
+    assert reasons <= {"founder's savings", "local share capital", "social investment fund",
+                       "council start-up grant", *app.CLOSURE_REASONS.values()}
+    assert set(app.CLOSURE_REASONS) == set(CAUSES)  # every cause the model records has its words
     assert len(app.recent_events(model)) == min(app.RECENT_EVENTS, len(events))
 
 

@@ -8,7 +8,7 @@ from conftest import simulate, step_through
 
 from commonsabm import CommonsModel
 from commonsabm.sim.reporters import PER_100K, REPORTERS
-from commonsabm.sim.terms import EMPLOYERS, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import EMPLOYERS, PART_TIME, STATUSES, UNEMPLOYED
 
 VIEW_FIELDS = ("status", "employer", "wage_rate", "motivation", "skills", "cash", "stress", "sanction_left",
                "active", "hours", "free_hours", "income", "org", "nbhd", "ties")
@@ -99,9 +99,12 @@ def test_statuses_partition_the_population_at_every_step():
         shares = counts / c.n
         assert m.employment_rate == pytest.approx(shares[0] + shares[1])
         assert m.claimant_rate == pytest.approx(shares[UNEMPLOYED])
-        # only claimants carry conditionality or sanctions
-        assert not (c.sanctioned & (c.status != UNEMPLOYED)).any()
-        assert not ((c.conditional_share > 0) & (c.status != UNEMPLOYED)).any()
+        # only claimants carry conditionality or sanctions: the unemployed, and part-time workers
+        # once Universal Credit reaches them (2013-04 on)
+        in_work = m.national.in_work_reach(m.month - 1) > 0
+        claim = (c.status == UNEMPLOYED) | ((c.status == PART_TIME) & in_work)
+        assert not (c.sanctioned & ~claim).any()
+        assert not ((c.conditional_share > 0) & ~claim).any()
         # free hours by status, weighted by the groups' sizes, give everyone's mean
         groups = [(counts[s], getattr(m, f"free_hours_{name}")) for s, name in enumerate(STATUSES) if counts[s]]
         assert sum(n * h for n, h in groups) / c.n == pytest.approx(c.free_hours.mean())
@@ -150,13 +153,14 @@ def test_lone_seeker_with_room_next_door_finds_it():
 
 
 def capacity(org) -> int:
-    """How many members the organisation has room for in all, read from its own `room`."""
-    members = org.members
+    """How many members the organisation has room for in all, read from its own `room` with no
+    members and no hours offered (one offered more hours than it can use has no room)."""
+    members, offered = org.members, org.hours_offered
     try:
-        org.members = 0
+        org.members, org.hours_offered = 0, 0.0
         return org.room
     finally:
-        org.members = members
+        org.members, org.hours_offered = members, offered
 
 FOUNDING = {"population": 2000, "end": "2012-12", "behaviour_founding_rate": 0.02,
             "place_trading_founder_share": 1.0}
@@ -187,7 +191,7 @@ def test_organisation_member_counts_match_the_residents():
 
 
 def test_closed_organisations_keep_no_members():
-    model, _ = simulate(austerity="deep", place="deprived_northern", end="2016-12", rng=2)
+    model, _ = simulate(austerity="deep", place="deprived_northern", end="2016-12", rng=4)
     closed = [o.index for o in model.organisations if not o.alive]
     assert closed, "the scenario should close some organisations"
     assert not np.isin(model.citizens.org, closed).any()
@@ -199,9 +203,9 @@ RUNS = [{}, {"procurement": "reformed"}, {"ubi": "full", "ubi_start": "2011-01"}
         {"austerity": "deep", "place": "deprived_northern", "end": "2016-12"},
         {"investment_fund": "present", "investment_fund_start": "2011-01", "place": "affluent_southern"}]
 # undefined where their group is empty: no founding old enough, nobody of a status, no claimant,
-# no subcontract offer this month
+# no subcontract offer this month, no commons sale
 MAY_BE_NAN = ({c for c in REPORTERS if c.startswith(("survival_", "free_hours_"))}
-              | {"claimant_commoning_hours", "subcontract_acceptance_rate"})
+              | {"claimant_commoning_hours", "subcontract_acceptance_rate", "commons_price"})
 
 
 @pytest.mark.parametrize("keywords", RUNS, ids=lambda k: "-".join(str(v) for v in k.values()) or "default")

@@ -145,7 +145,10 @@ BAD = {
     "unknown_place": (["place=atlantis"], ["atlantis", "deprived_northern", "affluent_southern"]),
     "ubi_after_end": (["ubi.level=100", "ubi.start=2040-01"], ["ubi.start", "2040-01", "run.end"]),
     "bad_month": (["ubi.start=2020-13"], ["ubi.start", "YYYY-MM"]),
+    "old_ubi_funding": (["ubi.funding=central"], ["ubi.funding", "outside", "national_tax", "local_tax"]),
     "misspelt_run_key": (["run.populaton=5"], ["run.populaton", "population"]),
+    # removed in issue 15: places differ in published structure, not in a written-in civic spirit
+    "removed_motivation_shift": (["place.civic_motivation_shift=0.1"], ["place.civic_motivation_shift", "hourly_wage"]),
     # Hydra's + adds keys even to typed sections: a misspelt added key must not run the default
     "added_misspelt_key": (["+ubi.levle=300"], ["ubi.levle", "level"]),
     "added_target": (["+ubi._target_=os.system"], ["ubi._target_", "level"]),

@@ -87,7 +87,7 @@ def test_wrong_type_is_rejected(key, value):
     ("procurement_subcontract_share", 1.01),
     ("place_unemployed_share", -0.1),
     ("sanctions_monthly_rate", 2.0),
-    ("sanctions_commitment_hours", 81.0),
+    ("conditionality_commitment_hours", 81.0),
     ("run_population", 10),
     ("austerity_grant_index", [1.0, -0.2, 0.5]),
     ("council_care_share_2010", 1.0),

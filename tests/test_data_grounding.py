@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from commonsabm.params.checks import apply_preset
+from commonsabm.params.months import month_index
 from commonsabm.params.schema import ModelConfig
 
 
@@ -32,9 +33,19 @@ def test_sanctions_regime_matches_dwp_figures(figures):
     punitive = ModelConfig()
     apply_preset(punitive, "sanctions", "punitive")
     assert punitive.sanctions.monthly_rate == pytest.approx(float(figure(figures, "jsa_sanction_rate")) / 100)
-    assert punitive.sanctions.commitment_hours == float(figure(figures, "claimant_commitment_hours"))
+    strict = ModelConfig()
+    apply_preset(strict, "conditionality", "strict")
+    assert strict.conditionality.commitment_hours == float(figure(figures, "claimant_commitment_hours"))
     weeks = float(figure(figures, "sanction_typical_length"))
     assert punitive.sanctions.duration_months == round(weeks * 12 / 52)
+
+
+def test_universal_credit_reach_follows_its_rollout(figures):
+    rules = ModelConfig().sanctions
+    start = figures.loc[figures["series"] == "uc_in_work_conditionality", "period"].iloc[0]
+    assert rules.in_work_start == start
+    done = figure(figures, "uc_full_service_complete")
+    assert month_index(rules.in_work_start) + rules.in_work_rollout_months == month_index(done)
 
 
 def test_austerity_path_matches_nao_grant_cut(figures):

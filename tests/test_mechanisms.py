@@ -13,7 +13,8 @@ from conftest import SEEDS, per_seed, simulate
 
 from commonsabm.params.months import month_index
 from commonsabm.params.schema import ModelConfig
-from commonsabm.sim.terms import WEEKS_PER_MONTH
+from commonsabm.sim.national import NationalSetting
+from commonsabm.sim.terms import CAUSES, WEEKS_PER_MONTH
 
 DEFAULTS = ModelConfig()
 
@@ -24,31 +25,38 @@ def conditionality_hours(commitment_hours_per_week: float, conditional_share: fl
 
 # ---------------------------------------------------------------- UBI and time (Parker)
 def test_unconditional_ubi_frees_claimants_time():
-    """A full unconditional UBI removes conditionality: claimants gain its whole monthly hours."""
-    without = per_seed("free_hours_unemployed", seeds=SEEDS[:3])
-    with_ubi = per_seed("free_hours_unemployed", seeds=SEEDS[:3], ubi_level=300, ubi_start="2010-01")
+    """A full unconditional UBI removes conditionality: claimants gain its whole monthly hours.
+
+    A sanction's process hours are switched off in both arms: they are the sanctions' channel
+    (tested below), and the UBI ends sanctions too.
+    """
+    without = per_seed("free_hours_unemployed", seeds=SEEDS[:3], sanctions_process_hours=0)
+    with_ubi = per_seed("free_hours_unemployed", seeds=SEEDS[:3], ubi_level=300, ubi_start="2010-01",
+                        sanctions_process_hours=0)
     assert (with_ubi > without).all()
     # size: UBI 300 >= jobseeker benefit 280, so all of the 35 h/week commitment goes
-    gain = conditionality_hours(DEFAULTS.sanctions.commitment_hours)
+    gain = conditionality_hours(DEFAULTS.conditionality.commitment_hours)
     assert with_ubi.mean() - without.mean() == pytest.approx(gain, rel=1e-6)
 
 
 def test_ubi_frees_time_in_proportion_to_the_benefit_it_replaces():
     levels = (0, 70, 140, 280, 400)
-    free = [per_seed("free_hours_unemployed", seeds=SEEDS[:1], ubi_level=level, ubi_start="2010-01")[0]
+    free = [per_seed("free_hours_unemployed", seeds=SEEDS[:1], ubi_level=level, ubi_start="2010-01",
+                     sanctions_process_hours=0)[0]
             for level in levels]
     assert free == sorted(free) and free[0] < free[-1]
     benefit = DEFAULTS.welfare.jobseeker_benefit
     for level, hours in zip(levels, free):
-        expected_gain = conditionality_hours(DEFAULTS.sanctions.commitment_hours, min(level, benefit) / benefit)
+        expected_gain = conditionality_hours(DEFAULTS.conditionality.commitment_hours, min(level, benefit) / benefit)
         assert hours - free[0] == pytest.approx(expected_gain, rel=1e-6, abs=1e-9), level
 
 
 def test_conditional_ubi_does_not_free_claimants_time():
     """It is unconditionality that frees time: a UBI with conditions leaves the commitment in place."""
-    without = per_seed("free_hours_unemployed", seeds=SEEDS[:2])
+    # without a sanction's process hours: which claimants are sanctioned differs between the arms
+    without = per_seed("free_hours_unemployed", seeds=SEEDS[:2], sanctions_process_hours=0)
     conditional = per_seed("free_hours_unemployed", seeds=SEEDS[:2], ubi_level=300, ubi_start="2010-01",
-                           ubi_unconditional=False)
+                           ubi_unconditional=False, sanctions_process_hours=0)
     np.testing.assert_allclose(conditional, without)
 
 
@@ -66,12 +74,17 @@ def test_ubi_raises_residents_income_and_lowers_poverty():
     assert with_ubi.mean() < without.mean()
 
 
-# ---------------------------------------------------------------- sanctions (Davies and Bua)
+# ---------------------------------------------------------------- sanctions and conditionality (Davies and Bua)
+# Two levers: `sanctions` is the penalty (hazard, length, in-work reach), `conditionality` the
+# hours asked. Each is tested alone, everything else at the baseline, over five seeds.
+CLAIMANTS = {"population": 10_000, "end": "2014-12"}
+
+
 def test_higher_sanction_rate_means_more_sanctions_at_the_configured_rate():
-    low = per_seed("sanctions", sanctions_monthly_rate=0.0)
+    low = per_seed("sanctions", sanctions_monthly_rate=0.0, sanctions_in_work_rate=0.0)
     high = per_seed("sanctions", sanctions_monthly_rate=0.1)
     assert (low == 0).all() and (high > 0).all()
-    # size: with one-month sanctions, a share `monthly_rate` of conditional claimants each month
+    # size: with one-month sanctions, a share `monthly_rate` of unemployed conditional claimants each month
     rate = per_seed("sanction_rate", sanctions_monthly_rate=0.1)
     assert rate.mean() == pytest.approx(0.1, rel=0.1)
 
@@ -84,18 +97,69 @@ def test_higher_sanction_rate_cuts_claimants_commoning_hours():
     assert (harsh < lenient).sum() >= 4  # paired by seed: holds for (almost) every seed
 
 
-def test_commitment_hours_take_claimants_free_time():
-    """Sanctions regime: a 35-hour claimant commitment leaves less free time than 10 hours."""
-    strict = per_seed("free_hours_unemployed", seeds=SEEDS[:2], sanctions_commitment_hours=35)
-    light = per_seed("free_hours_unemployed", seeds=SEEDS[:2], sanctions_commitment_hours=10)
-    assert (light > strict).all()
-    assert light.mean() - strict.mean() == pytest.approx(conditionality_hours(35 - 10), rel=1e-6)
+def test_sanction_lever_alone_gives_claimants_back_the_time_a_sanction_takes():
+    """Ending sanctions, with the claimant commitment unchanged, frees claimants' time in every seed:
+    the hours a sanction's process takes, for the share of claimants under one."""
+    punitive = per_seed("free_hours_unemployed", sanctions="punitive", **CLAIMANTS)
+    ended = per_seed("free_hours_unemployed", sanctions="ended", **CLAIMANTS)
+    assert (ended > punitive).all()
+    # size: one-month sanctions, so the share under one is the month's sanction rate
+    under_sanction = per_seed("sanction_rate", sanctions="punitive", **CLAIMANTS)
+    expected = DEFAULTS.sanctions.process_hours * under_sanction.mean()
+    assert ended.mean() - punitive.mean() == pytest.approx(expected, rel=0.05)
 
 
-def test_commitment_hours_do_not_touch_workers_free_time():
-    strict = per_seed("free_hours_full_time", seeds=SEEDS[:1], sanctions_commitment_hours=35)
-    light = per_seed("free_hours_full_time", seeds=SEEDS[:1], sanctions_commitment_hours=10)
+def test_conditionality_lever_alone_frees_claimants_time_and_commoning():
+    """A 10-hour commitment instead of 35, sanctions unchanged: claimants gain the difference in
+    free hours, and give more hours to the commons, in every seed."""
+    strict = per_seed("free_hours_unemployed", conditionality="strict", **CLAIMANTS)
+    supportive = per_seed("free_hours_unemployed", conditionality="supportive", **CLAIMANTS)
+    assert (supportive > strict).all()
+    # the process hours of the sanctioned differ a little between the arms' claimants
+    assert supportive.mean() - strict.mean() == pytest.approx(conditionality_hours(35 - 10), rel=1e-3)
+    strict_hours = per_seed("claimant_commoning_hours", conditionality="strict", **CLAIMANTS)
+    supportive_hours = per_seed("claimant_commoning_hours", conditionality="supportive", **CLAIMANTS)
+    assert (supportive_hours > strict_hours).all()
+
+
+def test_commitment_hours_do_not_touch_full_time_workers_free_time():
+    """A full-time job's hours exceed the commitment, so nothing is asked of a full-time worker."""
+    strict = per_seed("free_hours_full_time", seeds=SEEDS[:1], conditionality_commitment_hours=35)
+    light = per_seed("free_hours_full_time", seeds=SEEDS[:1], conditionality_commitment_hours=10)
     np.testing.assert_allclose(strict, light)
+
+
+IN_WORK = {"sanctions_in_work_start": "2010-01", "sanctions_in_work_rollout_months": 0}
+
+
+def test_in_work_claimants_are_asked_the_hours_their_job_falls_short_of_the_commitment():
+    """Universal Credit's reach: half the part-time workers owe 35 h/week less their paid hours."""
+    strict = per_seed("free_hours_part_time", seeds=SEEDS[:2], sanctions_in_work_reach=0.5, **IN_WORK)
+    supportive = per_seed("free_hours_part_time", seeds=SEEDS[:2], sanctions_in_work_reach=0.5,
+                          conditionality="supportive", **IN_WORK)
+    shortfall = conditionality_hours(35) - DEFAULTS.time.part_time_hours  # 10 h/week asks nothing more
+    assert supportive.mean() - strict.mean() == pytest.approx(0.5 * shortfall, rel=0.1)
+    # without the reach, part-time workers are asked nothing, whatever the commitment
+    np.testing.assert_allclose(
+        per_seed("free_hours_part_time", seeds=SEEDS[:1], sanctions_in_work_reach=0.0),
+        per_seed("free_hours_part_time", seeds=SEEDS[:1], sanctions_in_work_reach=0.0, conditionality="supportive"))
+
+
+def test_in_work_sanctions_begin_with_universal_credit():
+    _, frame = simulate(sanctions_monthly_rate=0.0, sanctions_in_work_rate=0.2, sanctions_in_work_reach=0.5,
+                        sanctions_in_work_start="2012-01", sanctions_in_work_rollout_months=0)
+    assert (frame.loc[frame["date"] < "2012-01", "sanctions"] == 0).all()
+    assert (frame.loc[frame["date"] >= "2012-01", "sanctions"] > 0).all()
+
+
+def test_universal_credit_reach_rolls_out_linearly_from_its_start():
+    national = NationalSetting(DEFAULTS)
+    start, months = month_index(DEFAULTS.sanctions.in_work_start), DEFAULTS.sanctions.in_work_rollout_months
+    reach = DEFAULTS.sanctions.in_work_reach
+    assert national.in_work_reach(start - 1) == 0.0
+    assert 0 < national.in_work_reach(start) < national.in_work_reach(start + months // 2) < reach
+    assert national.in_work_reach(start + months - 1) == pytest.approx(reach)
+    assert national.in_work_reach(start + 10 * months) == pytest.approx(reach)
 
 
 # ---------------------------------------------------------------- procurement (seed 000)
@@ -130,13 +194,15 @@ def test_contract_shares_of_primes_and_commons_add_up_to_at_most_one():
 
 # ---------------------------------------------------------------- austerity (Davies and Bua)
 def vcs_closures(model, frame) -> float:
-    """vcs organisations closed during the run, per 100,000 residents."""
-    closed = sum(1 for o in model.organisations if o.kind == "vcs" and o.died is not None)
+    """vcs organisations closed during the reported run (not its spin-up), per 100,000 residents."""
+    closed = sum(1 for o in model.organisations
+                 if o.kind == "vcs" and o.died is not None and o.died >= model.start_month)
     return closed * 100_000 / model.citizens.n
 
 
 CUT_PATHS = {"none": [1.0, 1.0], "half": [1.0, 0.5], "deep": [1.0, 0.3]}
-CUT_KW = {"population": 5000, "end": "2015-12", "austerity_years": [2010, 2014]}
+# 10,000 residents: at 5,000 a run closes one or two groups and seeds tie
+CUT_KW = {"population": 10_000, "end": "2015-12", "austerity_years": [2010, 2014]}
 
 
 def test_deeper_grant_cuts_close_more_voluntary_groups():
@@ -166,8 +232,8 @@ def test_closure_counts_in_the_timeseries_match_the_register():
     model, frame = simulate(austerity_grant_index=CUT_PATHS["deep"], rng=3, **CUT_KW)
     per_person = 100_000 / model.citizens.n
     assert vcs_closures(model, frame) == pytest.approx(frame["deaths_vcs"].sum())
-    closed = [o for o in model.organisations if o.died is not None]
-    assert frame[["deaths_cash", "deaths_burnout"]].to_numpy().sum() == pytest.approx(len(closed) * per_person)
+    closed = [o for o in model.organisations if o.died is not None and o.died >= model.start_month]  # not the spin-up's
+    assert frame[[f"deaths_{c}" for c in CAUSES]].to_numpy().sum() == pytest.approx(len(closed) * per_person)
 
 
 # ---------------------------------------------------------------- commissioning capacity (seed 000, Plan B)
@@ -193,7 +259,9 @@ FUND = {"investment_fund": "present", "investment_fund_start": "2011-01"}
 def test_fund_lends_only_when_enabled():
     enabled = per_seed(lambda m, f: f["fund_loans"].sum(), seeds=SEEDS[:3], **FUND)
     disabled = per_seed(lambda m, f: f["fund_loans"].sum(), seeds=SEEDS[:3])
-    assert (enabled > 0).all()
+    # the fund screens founders (docs/ODD.md §7.15), so in a small place a seed may see no
+    # applicant pass; across the seeds it lends
+    assert enabled.sum() > 0
     assert (disabled == 0).all()
 
 
@@ -269,15 +337,16 @@ def test_local_treasury_raises_local_tax_and_council_revenue():
 
 
 # ---------------------------------------------------------------- UBI funding (docs/ODD.md §2, national setting)
-def test_income_tax_funded_ubi_raises_what_the_ubi_costs():
-    """ubi.funding=income_tax is 'a flat local tax on earnings that covers its cost': no more, no less."""
-    model, _ = simulate(ubi="full", ubi_start="2010-01", ubi_funding="income_tax", end="2011-12")
+def test_local_tax_funded_ubi_raises_what_the_ubi_costs():
+    """ubi.funding=local_tax is 'a flat local tax on earnings that covers its cost': no more, no less
+    (the money flows of each choice are tested in tests/test_time.py)."""
+    model, _ = simulate(ubi="full", ubi_start="2010-01", ubi_funding="local_tax", end="2011-12")
     channels = model.ledger.cumulative_channels
     cost, tax = channels["ubi"] + model.ledger.channels["ubi"], channels["ubi_tax"] + model.ledger.channels["ubi_tax"]
     assert tax == pytest.approx(cost, rel=0.02)
 
 
-def test_centrally_funded_ubi_levies_no_local_tax():
-    model, _ = simulate(ubi="full", ubi_start="2010-01", ubi_funding="central", end="2011-12")
+def test_ubi_from_outside_levies_no_tax():
+    model, _ = simulate(ubi="full", ubi_start="2010-01", ubi_funding="outside", end="2011-12")
     assert model.ledger.cumulative_channels.get("ubi", 0.0) > 0
     assert model.ledger.cumulative_channels.get("ubi_tax", 0.0) == 0.0

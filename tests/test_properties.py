@@ -29,6 +29,7 @@ from commonsabm.params.checks import presets, walk
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
 from commonsabm.sim.reporters import REPORTERS, gini
+from commonsabm.sim.founding import OWN_MONEY
 from commonsabm.sim.terms import EMPLOYERS, FULL_TIME, PART_TIME, SECTORS, SOURCES, STATUSES, UNEMPLOYED
 
 EXAMPLES = 300
@@ -236,7 +237,8 @@ def assert_invariants(model: CommonsModel) -> None:
     counts = np.bincount(status, minlength=len(STATUSES))
     assert counts.sum() == n
     assert citizens.employer.min() >= 0 and citizens.employer.max() < len(EMPLOYERS)
-    assert (status[citizens.sanctioned] == UNEMPLOYED).all(), "a resident sanctioned without a claim"
+    # claimants are the unemployed and, under Universal Credit, low-paid part-time workers
+    assert np.isin(status[citizens.sanctioned], (UNEMPLOYED, PART_TIME)).all(), "a resident sanctioned without a claim"
     member = citizens.org >= 0
     assert citizens.org.max(initial=-1) < len(ever)
     assert all(ever[i].alive for i in np.unique(citizens.org[member])), "a member of a closed organisation"
@@ -245,9 +247,9 @@ def assert_invariants(model: CommonsModel) -> None:
     assert all(o.members == belonging[o.index] for o in live), "organisations' member counts drifted"
 
     # every organisation's revenue by source adds up to what it received (founders' capital aside)
-    startup = model.config.commons.startup_capital
     for org in live + model.closed_this_month:
-        capital = startup if org.born == model.month - 1 and org.founded_with == "founder's savings" else 0.0
+        own_money = org.born == model.month - 1 and org.founded_with in OWN_MONEY
+        capital = org.kind_config.startup_capital if own_money else 0.0
         assert set(org.revenue) == set(SOURCES)
         assert sum(org.revenue.values()) == pytest.approx(org.received - capital, rel=TOLERANCE, abs=1e-6), (
             f"{org.kind} {org.unique_id}: revenue by source {org.revenue}, but received {org.received}")
@@ -264,7 +266,8 @@ def assert_invariants(model: CommonsModel) -> None:
         if math.isnan(value):
             undefined = (name in SURVIVAL or (name in BY_STATUS and counts[BY_STATUS[name]] == 0)
                          or (name == "claimant_commoning_hours" and counts[UNEMPLOYED] == 0)
-                         or (name == "subcontract_acceptance_rate" and model.council.record["subcontract_offers"] == 0))
+                         or (name == "subcontract_acceptance_rate" and model.council.record["subcontract_offers"] == 0)
+                         or (name == "commons_price" and model.market.units == 0))
             assert undefined, f"{name} is NaN"
             continue
         lo, hi = reporter_bounds(unit)

@@ -112,7 +112,9 @@ CLAIMS: list[Claim] = [
                         "claimant_commoning_hours_final", -1),
            _effect_part("volunteering, punitive − ended", "sanctions", "punitive", "ended",
                         "volunteering_rate_final", -1)],
-          ("place", "austerity")),
+          ("place", "austerity"),
+          note="the penalty alone (hazard, length, in-work reach); the claimant commitment is the "
+               "conditionality lever, held at 35 hours a week in every cell of the debate sweep"),
     Claim("D4", "Davies and Bua: UBI does less for the commons under austerity, or under prime-biased "
                 "procurement, than without them.",
           [_interaction_part("organisations, UBI full effect: continued − reversed austerity", "austerity",

@@ -318,7 +318,9 @@ def write_analysis(app, out: Path, resolved: str) -> None:
     wall = time.perf_counter() - started
 
     def csv(frame: pd.DataFrame):
-        return lambda path: frame.to_csv(path, index=False, float_format="%.6g")
+        # full precision: the ranking that chose the Sobol parameters must be recomputable
+        # from the file (at six digits, near-tied Morris scores swapped places on reading)
+        return lambda path: frame.to_csv(path, index=False, float_format="%.17g")
 
     atomic_write(out / "sensitivity_morris.csv", csv(result["morris"]))
     atomic_write(out / "sensitivity_sobol.csv", csv(result["sobol"]))

@@ -67,6 +67,11 @@ def history(model: CommonsModel) -> pd.DataFrame:
     return frame
 
 
+# each closure cause (sim.terms.CAUSES) as the page words it
+CLOSURE_REASONS = {"cash": "ran out of cash", "volunteers": "too few volunteers to run it",
+                   "burnout": "burnout of its volunteers"}
+
+
 def recent_events(model: CommonsModel, n: int = RECENT_EVENTS) -> list[dict[str, Any]]:
     """The latest foundings and closures during the run, newest first, with their causes."""
     events = []
@@ -74,8 +79,8 @@ def recent_events(model: CommonsModel, n: int = RECENT_EVENTS) -> list[dict[str,
         if org.born >= model.start_month:
             events.append({"month": org.born, "event": "founded", "kind": org.kind, "why": org.founded_with,
                            "index": org.index})
-        if org.died is not None:
-            why = "ran out of cash" if org.cause == "cash" else f"{org.cause} of its volunteers"
+        if org.died is not None and org.died >= model.start_month:  # not the unreported spin-up's
+            why = CLOSURE_REASONS.get(org.cause, org.cause)
             events.append({"month": org.died, "event": "closed", "kind": org.kind, "why": why, "index": org.index})
     events.sort(key=lambda e: (e["month"], e["event"] == "closed", e["index"]), reverse=True)
     return events[:n]

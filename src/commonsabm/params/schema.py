@@ -43,6 +43,10 @@ class RunConfig:
                         unit="people", source="docs/ODD.md §2 (about 100,000 residents)")
     start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="docs/ODD.md §2")
     end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="docs/ODD.md §2")
+    spin_up: int = p(24, 0, 240, help="months simulated before run.start and not reported, so that "
+                     "the first reported month opens in the model's own steady state under the policy "
+                     "in force before it (0: start cold, as the place is built)", unit="months",
+                     source="measured: docs/ODD.md §5 (fast variables settle within about 18 months)")
     replications: int = p(1, 1, 10_000, help="replicate runs in this job; replicate k is seeded by "
                           "numpy.random.SeedSequence(run.seed).spawn(replications)[k]",
                           source="not a model parameter: docs/ODD.md §6.3 (replicate seeds inside a job)")
@@ -52,6 +56,12 @@ class RunConfig:
                         "whether a job is the same one", source="not a model parameter: README, Outputs")
 
 
+# The place presets (conf/place/) differ from these England defaults only where a published
+# regional figure says so: each preset value is the default times the region's figure over the
+# national one, from the rows of data/uk_figures.csv its comment names (tests/test_places.py
+# recomputes them). Residents' motivation is the same everywhere: a north-south difference in
+# commoning has to come out of the structure (jobs, wages, organisations within reach), not be
+# written in.
 @dataclass
 class PlaceConfig:
     name: str = p("typical", help="preset name, recorded in outputs")
@@ -70,9 +80,6 @@ class PlaceConfig:
                              "automation", unit="per month")
     savings_months: float = p(1.5, 0, 60, help="median savings buffer in months of income",
                               unit="months")
-    civic_motivation_shift: float = p(0.0, -0.5, 0.5, help="added to every resident's civic "
-                                      "motivation (the seeds' north-south claim)",
-                                      source="assumption encoding seed 000 (Big Society weak in the north)")
     skills_mean: float = p(0.5, 0, 1, help="mean organising skill", unit="0-1")
     coops_per_100k: float = p(9.4, 0, 1000, help="co-operatives at the start",
                               unit="per 100,000", source=f"{UK} coops_count 2011 / UK population 63.3m")
@@ -81,7 +88,8 @@ class PlaceConfig:
                                              source=f"{UK} community_business_count 2014 (9.3 per 100k), "
                                              "back-cast at ~7%/yr growth to 2010")
     vcs_per_100k: float = p(250.0, 0, 5000, help="voluntary and community groups at the start",
-                            unit="per 100,000", source="docs/ODD.md §2 ('a few hundred per 100,000')")
+                            unit="per 100,000", source="docs/ODD.md §2 ('a few hundred per 100,000'); UK general "
+                            f"charities 2005/06 were 273 per 100,000 ({UK} general_charities_count / uk_population)")
     central_grant: float = p(50.0, 0, 1000, help="central grant to the council in 2010",
                              unit="GBP/resident/month",
                              source="assumption: ~59% of 2010/11 spending power, implied by "
@@ -96,15 +104,11 @@ class PlaceConfig:
                                 f"{UK} council_social_care_share 2010/11-2016/17")
     local_spend_share: float = p(0.40, 0, 1, help="household spending with local independent "
                                  "businesses (rest goes to national chains)", unit="share")
-    commons_spend_share: float = p(0.002, 0, 1, help="household spending with commons traders "
-                                   "in 2010", unit="share",
-                                   source=f"assumption: {UK} community_business_income (GBP 0.9bn) and small "
-                                   "co-ops against ~GBP 1tn of household spending")
     donation_share: float = p(0.0015, 0, 1, help="household spending given to local voluntary "
-                              "groups", unit="share",
+                              "groups within reach, in 2010", unit="share",
                               source="assumption: UK giving ~1% of spending, a small part to local groups")
-    trading_founder_share: float = p(0.12, 0, 1, help="share of new organisations founded as "
-                                     "trading types when no fund steers the choice", unit="share",
+    trading_founder_share: float = p(0.12, 0, 1, help="share of founders who choose a trading "
+                                     "type (they keep it however they raise the money)", unit="share",
                                      source="assumption: matches the start mix of types")
 
 
@@ -135,20 +139,60 @@ class UBIConfig:
     start: str = p("2020-01", help="first month paid (YYYY-MM)", source="docs/ODD.md §6.3 (ubi from 2020)")
     unconditional: bool = p(True, help="paid without conditions, and replaces that much "
                             "conditional benefit (removing its conditionality and sanctions)")
-    funding: str = p("central", help="who pays: 'central' (outside the place) or 'income_tax' "
-                     "(a flat local tax on earnings that covers its cost)",
-                     choices=("central", "income_tax"))
+    funding: str = p("outside", help="who pays: 'outside' (money from outside the place, as a national "
+                     "programme funded elsewhere), 'national_tax' (a national flat tax on earnings: residents' "
+                     "wages are taxed at the rate that funds the UBI nationally, ubi.level / "
+                     "ubi.national_earnings, and the money leaves the place) or 'local_tax' (a flat local "
+                     "tax on earnings at the rate that covers the place's UBI, collected by the council, which "
+                     "pays the UBI and bears any shortfall from its reserves)",
+                     choices=("outside", "national_tax", "local_tax"),
+                     source="docs/ODD.md §7.3 (UBI funding); seed 002 asks who pays (Davies and Bua)")
+    national_earnings: float = p(1020.0, LEAST_WAGE, 1e5, help="earnings per adult across the country, "
+                                 "the base of a nationally funded UBI's tax rate (ubi.funding=national_tax)",
+                                 unit="GBP/adult/month (2010)",
+                                 source="assumption: wages per adult of the typical place in 2010 as the model "
+                                 "pays them (GBP 1,015-1,027 a month over 2010-16 at the defaults), so that a "
+                                 "typical place pays about what its UBI costs, a poorer one less, a richer one more")
 
 
 @dataclass
 class SanctionsConfig:
-    monthly_rate: float = p(0.0273, 0, 1, help="chance a conditional claimant is sanctioned "
-                            "each month", unit="per month",
+    """Who can be sanctioned, how often and for how long: the penalty, not the hours asked.
+
+    The hours asked of a claimant are the ``conditionality`` section's; the two are separate
+    levers (docs/ODD.md §7.4).
+    """
+    monthly_rate: float = p(0.0273, 0, 1, help="chance an unemployed conditional claimant is "
+                            "sanctioned each month", unit="per month",
                             source=f"{UK} jsa_sanction_rate (2.73%, year to Sep 2016)")
     duration_months: int = p(1, 1, 36, help="months of benefit lost per sanction",
                              unit="months", source=f"{UK} sanction_typical_length (4 weeks)")
-    commitment_hours: float = p(35.0, 0, 80, help="weekly job-search and appointment hours "
-                                "asked of a conditional claimant", unit="hours/week",
+    process_hours: float = p(15.0, 0, 300, help="hours a month a sanctioned resident spends on the "
+                             "sanction: reconsideration, hardship-payment claims, food banks and "
+                             "other emergency help", unit="hours/month",
+                             source="assumption encoding seed 002 (sanctions 'envelop and bureaucratise' "
+                             "claimants' lives); no published figure")
+    in_work_reach: float = p(0.10, 0, 1, help="share of part-time and low-paid workers (the "
+                             "lowest-paid first) who claim Universal Credit with work-search "
+                             "requirements once it is fully rolled out", unit="share",
+                             source=f"assumption; {UK} uc_in_work_conditionality (in-work claimants "
+                             "searching for more work, from 2013)")
+    in_work_start: str = p("2013-04", help="month Universal Credit, and with it in-work "
+                           "conditionality, begins (YYYY-MM)", source=f"{UK} uc_in_work_conditionality")
+    in_work_rollout_months: int = p(68, 0, 600, help="months from in_work_start until the whole reach "
+                                    "is on Universal Credit (linear rollout; 0: at once)", unit="months",
+                                    source=f"{UK} uc_full_service_complete (December 2018)")
+    in_work_rate: float = p(0.005, 0, 1, help="chance an in-work conditional claimant is sanctioned "
+                            "each month", unit="per month",
+                            source="assumption: a fifth of the unemployed rate, since in-work claimants "
+                            f"see a work coach less often; {UK} uc_in_work_conditionality")
+
+
+@dataclass
+class ConditionalityConfig:
+    commitment_hours: float = p(35.0, 0, 80, help="weekly job-search and appointment hours asked "
+                                "of a conditional claimant; an in-work claimant is asked the hours "
+                                "by which their paid work falls short of them", unit="hours/week",
                                 source=f"{UK} claimant_commitment_hours")
 
 
@@ -316,26 +360,103 @@ class OrganisationTypeConfig:
                                  "overheads", unit="months")
     core_hours: float = p(150.0, 0, 1e6, help="volunteer hours a month the organisation needs "
                           "to function (governance, running it)", unit="hours/month")
+    # founding economics (docs/ODD.md §7.7): what a founding needs and who puts it in
+    startup_capital: float = p(5000.0, 0, 1e7, help="money needed to found one", unit="GBP",
+                               source="assumption: a co-op's four founders' shares and a community "
+                               f"business's premises (sized on {UK} community_share_average_investment); "
+                               "a voluntary group little")
+    backers: int = p(0, 0, 10_000, help="residents of the founder's neighbourhood, besides the founder, "
+                     "asked to put money in: a co-op's founding members, a community share offer's "
+                     "investors (0: the founder alone)", unit="people",
+                     source="assumption: a registered co-op needs three or more members; a community "
+                     f"share offer many small local investors ({UK} community_share_average_investment)")
+    backer_stake: float = p(0.0, 0, 1e6, help="most one backer puts in (from their savings)", unit="GBP",
+                            source=f"{UK} community_share_average_investment (GBP 368) for community "
+                            "businesses; assumption for co-ops")
+    # routes to closure (docs/ODD.md §7.9)
+    cash_months_bearable: int = p(3, 1, 60, help="months in a row it survives unable to pay its costs",
+                                  unit="months", source="assumption: longest for voluntary groups (they cut back to volunteers), "
+                                  f"longer for co-ops than community businesses ({UK} coop_survival_5y "
+                                  "against business_survival_5y)")
+    min_volunteers: int = p(0, 0, 1000, help="fewest active volunteers it can be run by (0: it runs "
+                            "on paid staff and members' trade, so never folds for want of them)",
+                            unit="people", source="assumption: a charity's three trustees (Charity Commission guidance); "
+                            f"lack of volunteers is a named reason for removals ({UK} charity_removals)")
+    dormant_months: int = p(12, 1, 120, help="months in a row below min_volunteers before it folds "
+                            "(is removed from the register)", unit="months",
+                            source=f"assumption: a year without filing is when {UK} charity_removals "
+                            "begin to remove inactive charities")
 
 
 @dataclass
 class CommonsConfig:
+    # Each kind's founding economics and route to closure (docs/ODD.md §7.7, §7.9), all
+    # assumptions sized on the figures named. A co-op is founded on its founding members'
+    # share capital (a registered society needs at least three members; four co-founders of
+    # up to GBP 1,000 each, an assumption). A community business buys or leases premises and
+    # raises most of it in a community share offer: up to 40 local investors at the average
+    # stake of community_share_average_investment (GBP 368). A voluntary group needs
+    # little money but volunteers: it folds when fewer than three (a charity's trustees, the
+    # Charity Commission's recommended least) are active for a year, the inactivity for which
+    # it is removed from the register (charity_removals). Co-ops bear a longer run of
+    # unpaid bills than community businesses (members take less before they close:
+    # coop_survival_5y, 80% against 44%); voluntary groups cut back to volunteers and rarely
+    # go insolvent.
     coop: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=3000.0, capacity=12000.0, volunteer_room=40, core_hours=60.0))
+        overheads=3000.0, capacity=12000.0, volunteer_room=40, core_hours=60.0,
+        startup_capital=6000.0, backers=4, backer_stake=1000.0, cash_months_bearable=6))
     community_business: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0))
+        overheads=2500.0, capacity=10000.0, volunteer_room=80, core_hours=100.0,
+        startup_capital=15000.0, backers=40, backer_stake=368.0, cash_months_bearable=4))
     vcs: OrganisationTypeConfig = field(default_factory=lambda: OrganisationTypeConfig(
-        overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0))
+        overheads=900.0, capacity=5000.0, volunteer_room=160, core_hours=150.0,
+        startup_capital=1000.0, cash_months_bearable=12, min_volunteers=3, dormant_months=12))
     staff_wage: float = p(1700.0, LEAST_WAGE, 1e5, help="monthly wage of a commons employee",
                           unit="GBP/month")
     delivery_cost: float = p(0.95, 0.1, 2, help="cost of delivering a pound of contracted "
                              "service, before volunteer input", unit="ratio")
     bid_markup: float = p(0.02, 0, 1, help="margin commons organisations add to their delivery "
                           "cost when bidding", unit="share")
-    trading_cost: float = p(0.7, 0, 1, help="cost of sales per pound of trading revenue",
-                            unit="ratio")
+    trading_cost: float = p(0.7, 0, 1, help="cost of sales per unit a trader sells, at the prices of "
+                            "local firms and chains (a pound of their sales)", unit="ratio")
+    trade_budget_share: float = p(0.195, 0, 1, help="share of residents' spending on the kinds of goods "
+                                  "and services commons traders sell (food, cafés, pubs, shops)", unit="share",
+                                  source=f"{UK} household_spending_food_share and "
+                                  "household_spending_restaurants_share (2010: 11.2% + 8.3%)")
+    outside_offer: float = p(4.0, 0.01, 1000, help="weight of local firms and chains in residents' choice "
+                             "of where to buy those goods, per pound of their budget for them; a trader "
+                             "within reach weighs its capacity x price^-price_elasticity (sim.market)",
+                             unit="ratio",
+                             source=f"assumption anchored on {UK} community_business_income (GBP 0.9bn): with "
+                             "it the 2010 traders take about 0.2% of residents' spending (0.22% over the "
+                             "first year, six seeds at 20,000 residents), as that income and small co-ops' "
+                             "against ~GBP 1tn of household spending")
+    price_elasticity: float = p(2.0, 0, 20, help="exponent of price in a trader's pull on custom (its "
+                                "own-price elasticity while its share is small)", unit="elasticity",
+                                source="assumption: no published price elasticity for community shops or "
+                                "co-ops was found; 2 makes a trader 10% dearer than the chains lose about "
+                                "a fifth of its custom")
+    trading_markup: float = p(0.1, 0, 2, help="margin traders add to their unit cost (cost of sales plus "
+                              "overheads spread over capacity) when pricing; staff are paid from it",
+                              unit="share",
+                              source="assumption: a new trader prices about 5% above the chains, one with "
+                              "ten years' experience about 10% below")
     volunteer_hour_value: float = p(8.0, 0, 100, help="service value of one volunteer hour",
                                     unit="GBP/hour")
+    hours_per_place: float = p(7.5, 0, 744, help="volunteer hours a month an organisation can organise "
+                               "without paid staff, per volunteer place (commons.<kind>.volunteer_room, scaled to "
+                               "its size); hours offered beyond what it can organise are not given",
+                               unit="hours/month per place",
+                               source="assumption: at the 2010 defaults about 56% of places hold an active "
+                               "volunteer giving 10-11 hours a month, about 6 hours a place, so 7.5 leaves most "
+                               "organisations a fifth to a quarter of slack; seed 000 (staff capacity cut since "
+                               f"2010) and {UK} volunteers_better_organised (over a third of volunteers say "
+                               "things could be better organised) say organising is a limit")
+    organiser_hours: float = p(160.0, 0, 10_000, help="further volunteer hours a month an organisation can "
+                               "organise for each paid member of staff (volunteer coordination, supervision, "
+                               "the work volunteers do alongside staff)", unit="hours/month per staff member",
+                               source="assumption: a fifth of a full-time post (32 hours) spent organising "
+                               "volunteers, each hour of it supporting about five hours of volunteering")
     quality: float = p(0.7, 0, 1, help="quality score of an experienced commons bid")
     local_knowledge: float = p(0.15, 0, 1, help="quality a commons bid gains on a lot that rests wholly "
                                "on knowing the place (scaled by the lot's relational share)",
@@ -350,13 +471,9 @@ class CommonsConfig:
     subcontract_loss_tolerance: float = p(0.15, 0, 1, help="largest loss, as a share of cost, an "
                                           "organisation accepts on a subcontract for the sake of "
                                           "its mission", unit="share")
-    cash_months_bearable: int = p(3, 1, 60, help="months an organisation survives unable to "
-                                  "pay its costs", unit="months")
     capacity_growth: float = p(0.15, 0, 5, help="yearly growth of delivery capacity with "
                                "experience", unit="per year")
     coop_dividend: float = p(0.3, 0, 1, help="share of a co-op's surplus paid to members")
-    startup_capital: float = p(5000.0, 0, 1e7, help="money needed to found an organisation",
-                               unit="GBP")
 
 
 @dataclass
@@ -372,7 +489,12 @@ class InvestmentFundConfig:
     loan_size: float = p(15_000.0, 0, 1e7, help="size of one loan", unit="GBP")
     interest_rate: float = p(0.06, 0, 1, help="yearly interest on loans", unit="per year")
     term_months: int = p(60, 1, 600, help="loan term", unit="months")
-    approval_threshold: float = p(0.5, 0, 1, help="score an applicant needs for a loan")
+    approval_threshold: float = p(0.5, 0, 1, help="score an existing organisation needs for a loan")
+    pass_rate: float = p(0.3, 0, 1, help="share of founders' plans of middling social value that the "
+                         "fund's viability assessment passes (the governance mix shifts it by kind)",
+                         unit="share",
+                         source="assumption: no published approval rate of social investors for "
+                         "founders was found; 0.3 says most start-up plans are not backed")
 
 
 @dataclass
@@ -428,17 +550,58 @@ class BehaviourConfig:
     founding_motivation: float = p(0.5, 0, 1, help="least motivation of a founder")
     founding_skills: float = p(0.6, 0, 1, help="least skill of a founder")
     founding_stress: float = p(0.4, 0, 1, help="most stress of a founder")
-    burnout_hours: float = p(20.0, 0, 1000, help="core hours an organisation needs per volunteer "
-                             "a month above which its volunteers start to burn out", unit="hours/month")
-    burnout_recovery: float = p(0.1, 0, 1, help="monthly recovery of an organisation's burnout")
-    fundraising_response: float = p(0.55, 0, 10, help="rise in donations to voluntary groups per "
-                                    "unit of cut in the council's voluntary-sector grants (groups "
-                                    "turn to the public when grants go)",
-                                    source=f"derived: {UK} small_charity_individual_income_change (+21%) "
-                                    "over small_charity_government_income_change (-38%)")
-    ubi_hours_response: float = p(0.03, 0, 1, help="fall in paid hours when UBI equals the "
-                                  "jobseeker benefit", unit="share",
-                                  source=f"{UK} ubi_mincome_hours (-1% to -5%)")
+    prospects_response: float = p(1.0, 0, 5, help="elasticity of founding a kind to its prospects: the "
+                                  "income a running organisation of that kind earns from its own "
+                                  "market (trade for co-ops and community businesses, grants and "
+                                  "donations for voluntary groups), relative to 2010 (0: founders "
+                                  "ignore prospects)",
+                                  source="assumption: founders look at what the same kind earns nearby; "
+                                  "no published elasticity was found")
+    burnout_hours: float = p(20.0, 1, 1000, help="volunteer hours a month carried by each active "
+                             "volunteer (what the organisation asks of them, scaled to its size, or "
+                             "what they give, whichever is more) at which half of them are worn out",
+                             unit="hours/month",
+                             source=f"assumption: with the model's 10-11 hours a volunteer about a fifth "
+                             f"are worn out, as {UK} volunteers_unreasonable_expectations (17%)")
+    burnout_recovery: float = p(0.1, 0, 1, help="share of the gap between an organisation's burnout "
+                                "and the level its load sets that closes each month", unit="per month")
+    burnout_quit: float = p(0.1, 0, 1, help="monthly chance a worn-out volunteer stops (it scales "
+                            "with the share of the organisation's volunteers worn out)", unit="per month",
+                            source="assumption encoding NCVO Time Well Spent 2019: volunteers who feel "
+                            "pressured are likelier to stop")
+    burnout_closure: float = p(0.004, 0, 1, help="monthly chance an organisation folds when all its "
+                               "volunteers are worn out (it scales with the share worn out)",
+                               unit="per month", source="assumption: burnout closures a minority of "
+                               "closures at the defaults (docs/ODD.md §7.9)")
+    fundraising_response: float = p(0.84, 0, 10, help="rise in donations to voluntary groups per "
+                                    "unit of cut in the council's voluntary-sector grants, at small cuts "
+                                    "(groups turn to the public when grants go); it saturates at "
+                                    "fundraising_ceiling",
+                                    source=f"derived: with fundraising_ceiling 0.35, a 38% cut gives the +21% "
+                                    f"of {UK} small_charity_individual_income_change against "
+                                    "small_charity_government_income_change (-38%): "
+                                    "-0.35/0.38 x ln(1 - 0.21/0.35) = 0.84")
+    fundraising_ceiling: float = p(0.35, 0, 10, help="most donations can rise, as a share of their 2010 "
+                                   "level, however deep the cut (the public's giving is bounded)",
+                                   unit="share",
+                                   source=f"assumption: above the +21% of {UK} small_charity_individual_"
+                                   "income_change, since the public's total giving did not "
+                                   "rise as grants were cut (uk_giving_total GBP 11.0bn 2010/11, 9.3bn 2011/12)")
+    giving_reference_income: float = p(700.0, 0, 10_000, help="residents' mean income above the poverty "
+                                       "line at which groups' fundraising response is full; below it "
+                                       "the response shrinks in proportion", unit="GBP/resident/month (2010)",
+                                       source=f"assumption: the typical place's 2010 level in the model; "
+                                       f"{UK} giving_deprived_areas (fewer people with the means to give "
+                                       "where incomes are low)")
+    ubi_hours_response: float = p(0.03, 0, 0.10, help="fall in employed residents' paid hours when "
+                                  "the UBI equals the jobseeker benefit (in proportion to the level, up to three "
+                                  "times the benefit): a modest UBI (GBP 150) trims hours by 1.6%, a full one "
+                                  "(GBP 300) by 3.2%", unit="share",
+                                  source=f"{UK} ubi_mincome_hours (-1% to -5% at Mincome's guarantee, about a "
+                                  "jobseeker benefit; 0.03 its middle); ubi_pilot_kenya_labour (no change in "
+                                  "total labour) and the positive employment effects of ubi_pilot_finland_employment "
+                                  "and ubi_pilot_stockton_fulltime say the fall is small; the upper bound, twice "
+                                  "Mincome's largest fall, is for sensitivity analysis")
     ubi_job_finding: float = p(0.05, -1, 5, help="relative rise in claimants' job finding "
                                "under UBI", source=f"{UK} ubi_pilot_finland_employment, ubi_pilot_stockton_fulltime")
 
@@ -461,6 +624,7 @@ class ModelConfig:
     austerity: AusterityConfig = field(default_factory=AusterityConfig)
     ubi: UBIConfig = field(default_factory=UBIConfig)
     sanctions: SanctionsConfig = field(default_factory=SanctionsConfig)
+    conditionality: ConditionalityConfig = field(default_factory=ConditionalityConfig)
     welfare: WelfareConfig = field(default_factory=WelfareConfig)
     time: TimeConfig = field(default_factory=TimeConfig)
     council: CouncilConfig = field(default_factory=CouncilConfig)

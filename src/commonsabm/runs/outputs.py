@@ -63,6 +63,8 @@ def timeseries(model: CommonsModel) -> pd.DataFrame:
 def organisations(model: CommonsModel) -> pd.DataFrame:
     rows = []
     for org in model.organisations:
+        if org.died is not None and org.died < model.start_month:  # closed in the unreported spin-up
+            continue
         rows.append({
             "id": org.unique_id, "kind": org.kind, "neighbourhood": org.nbhd,
             "born": month_label(org.born), "died": month_label(org.died) if org.died is not None else None,
@@ -107,6 +109,9 @@ def summary(model: CommonsModel, series: pd.DataFrame, orgs: pd.DataFrame) -> di
                 "commissioning_capacity", "care_share"):
         out[f"{col}_start"] = float(first[col])
         out[f"{col}_final_year"] = float(tail[col].mean())
+    # the change in volunteering from the year before ubi.start to the last months, split into
+    # time and income (sim.volunteering.TimeIncomeSplit; None when the run cannot split it)
+    out["volunteering_decomposition"] = model.time_split.result(model.citizens.motivation)
     out["max_ledger_error"] = float(model.ledger.max_relative_error)
     return out
 
@@ -314,4 +319,15 @@ def print_summary(result: dict[str, Any] | list[dict[str, Any]], out: Path) -> N
     print(f"\n{header:30s}{result['start']:>10s}{final:>16s}")
     for label, start, end, fmt in rows:
         print(f"{label:30s}{fmt.format(start):>10s}{fmt.format(end):>16s}")
+    print_decomposition(result.get("volunteering_decomposition"))
     print(f"\noutputs: {out.resolve()}")
+
+
+def print_decomposition(split: dict[str, Any] | None) -> None:
+    """The time-income split of the change in volunteering, as the summary records it."""
+    if not split or split.get("time_share") is None:
+        return
+    print(f"\nchange in volunteering, {split['reference']} to {split['final']}:")
+    print(f"{'  volunteer hours per resident':30s}{split['volunteer_hours_change']:>+10.2f}")
+    print(f"{'  through time (free hours)':30s}{split['time_share']:>10.0%}{split['through_time']:>+16.4f}")
+    print(f"{'  through income (bandwidth)':30s}{split['income_share']:>10.0%}{split['through_income']:>+16.4f}")

@@ -48,9 +48,10 @@ class Citizens:
         local = cfg.economy.local_employer_share
         self.employer = np.where(rng.random(n) < local, LOCAL_PRIVATE, OUTSIDE_FIRM).astype(np.int8)
         self.wage_rate = place.hourly_wage * np.exp(cfg.place.wage_dispersion * rng.standard_normal(n))
+        self.wage_ladder = np.sort(self.wage_rate)  # who is low-paid enough to claim in work (in_work_claimants)
         beh = cfg.behaviour
-        self.motivation = np.clip(rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
-                                  + place.civic_motivation_shift, 0.0, 1.0)
+        # the same in every place: places differ in structure, not in written-in civic spirit
+        self.motivation = rng.beta(beh.motivation_alpha, beh.motivation_beta, n)
         self.skills = np.clip(rng.normal(place.skills_mean, 0.2, n), 0.0, 1.0)
         monthly = np.where(self.status <= PART_TIME, self.wage_rate * cfg.time.full_time_hours,
                            cfg.welfare.jobseeker_benefit)
@@ -63,8 +64,10 @@ class Citizens:
         self.income = np.zeros(n)
         self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
         self.conditional_share = np.zeros(n)
+        self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
         self.sanctions_this_month = 0
+        self.jobseeker_sanctions_this_month = 0  # of them, on unemployed claimants (the JSA figure's base)
         self.income_by_source: dict[str, float] = {}
 
     def __len__(self) -> int:
@@ -115,7 +118,9 @@ class Citizens:
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
         self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
                                        LOCAL_PRIVATE, OUTSIDE_FIRM)
-        self.sanction_left[self.status != UNEMPLOYED] = 0
+        # finding work ends a jobseeker's claim, and the sanction with it; a sanction served in
+        # work (Universal Credit) runs its course, whatever the claimant's status
+        self.sanction_left[find] = 0
 
     def staff(self, employer: int, headcount: int, hire_unemployed: bool = True, status: int = FULL_TIME) -> None:
         """Bring an employer's workforce to a headcount: hire claimants first, shed to the claimant pool."""
@@ -138,7 +143,8 @@ class Citizens:
                     break
 
     def hours_worked(self, ubi_level: float) -> np.ndarray:
-        """Paid hours this month; a UBI trims them a little (Mincome: -1% to -5%)."""
+        """Paid hours this month; a UBI trims workers' hours in proportion to its level against the
+        jobseeker benefit, up to three times it (Mincome: -1% to -5% near the benefit; docs/ODD.md §7.3)."""
         cfg = self.model.config
         hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
         if ubi_level > 0:
@@ -223,16 +229,25 @@ class Citizens:
         """Individual wages owed by an employer that pays by the hour (zero for everyone else)."""
         return np.where(self.employed & (self.employer == employer), self.wage_rate * hours, 0.0)
 
-    def claim_benefits(self, ubi_level: float) -> None:
-        """Benefits from outside; an unconditional UBI replaces that much conditional benefit."""
+    def in_work_claimants(self, reach: float) -> np.ndarray:
+        """Part-time workers on Universal Credit with work-search requirements: those paid in the lowest
+        ``reach`` share of wage rates (means-tested; wages do not depend on status, so about ``reach`` of them)."""
+        cut = int(round(reach * self.n))
+        low_paid = self.wage_rate < self.wage_ladder[cut] if cut < self.n else True
+        return (self.status == PART_TIME) & low_paid  # none at cut 0: nobody is paid below the lowest wage
+
+    def claim_benefits(self, ubi_level: float, in_work_reach: float = 0.0, ubi_payer=None) -> None:
+        """Benefits from outside; an unconditional UBI replaces that much conditional benefit. The
+        unemployed and in-work claimants are conditional: asked job search hours, open to sanctions."""
         cfg = self.model.config
         welfare = cfg.welfare
         unemployed = self.status == UNEMPLOYED
+        claimants = unemployed | self.in_work_claimants(in_work_reach)
         replaced = ubi_level if cfg.ubi.unconditional else 0.0
         jobseeker = max(welfare.jobseeker_benefit - replaced, 0.0)
         # without a jobseeker benefit there is nothing to make conditional, or to sanction
         conditional = jobseeker / welfare.jobseeker_benefit if welfare.jobseeker_benefit > 0 else 0.0
-        self.conditional_share = np.where(unemployed, conditional, 0.0)
+        self.conditional_share = np.where(claimants, conditional, 0.0)
         self.sanction()
         outside = self.model.economy.outside
         # one lookup by status instead of a masked pass per benefit
@@ -241,34 +256,37 @@ class Citizens:
         benefits[self.sanctioned] = 0.0
         self._credit(None, benefits, outside, "benefits")
         self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
-        if ubi_level > 0:
-            self._credit(None, ubi_level, outside, "ubi")
+        if ubi_level > 0:  # paid by the council when a local tax funds it (ubi.funding)
+            self._credit(None, ubi_level, outside if ubi_payer is None else ubi_payer, "ubi")
 
     def sanction(self) -> None:
-        """Conditional claimants face a monthly sanction hazard; a sanction stops benefit for months."""
-        cfg, rng = self.model.config, self.model.rng
+        """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
+        benefit for months and takes time and bandwidth while it lasts."""
+        rules = self.model.config.sanctions
         self.sanction_left[self.sanction_left > 0] -= 1
         at_risk = (self.conditional_share > 0) & ~self.sanctioned
-        new = self.chance(at_risk, cfg.sanctions.monthly_rate * self.conditional_share)
-        self.sanction_left[new] = cfg.sanctions.duration_months
+        unemployed = self.status == UNEMPLOYED
+        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share
+        new = self.chance(at_risk, hazard)
+        self.sanction_left[new] = rules.duration_months
         self.sanctions_this_month = int(new.sum())
+        self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
-    def pay_income_tax(self, amount: float) -> float:
-        """A flat tax on this month's wages, raising `amount` for a locally funded UBI."""
-        wages = self.income_by_source.get("wages", 0.0)
-        if amount <= 0 or wages <= 0:
-            return 0.0
-        rate = min(amount / wages, 0.9)
+    def pay_income_tax(self, rate: float, payee) -> float:
+        """A flat tax at `rate` on this month's wages, capped at each one's cash, paid to `payee`."""
         tax = np.minimum(self.wages * rate, np.maximum(self.cash, 0.0))
-        return -self._credit(None, -tax, self.model.economy.outside, "ubi_tax")
+        return -self._credit(None, -tax, payee, "ubi_tax")
 
     # ------------------------------------------------------------------ time and bandwidth
     def budget_time(self, paid_hours: np.ndarray) -> None:
-        """Free hours = discretionary hours - paid work - conditionality - care."""
+        """Free hours = discretionary hours - paid work - conditionality - a sanction's process - care.
+        Conditionality asks the commitment's hours less paid hours (Universal Credit's expected hours)."""
         cfg = self.model.config
-        conditionality = cfg.sanctions.commitment_hours * WEEKS_PER_MONTH * self.conditional_share
+        asked = cfg.conditionality.commitment_hours * WEEKS_PER_MONTH
+        conditionality = np.maximum(asked - paid_hours, 0.0) * self.conditional_share
+        process = cfg.sanctions.process_hours * self.sanctioned
         care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
-        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - care, 0.0)
+        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - process - care, 0)
 
     def feel_stress(self) -> None:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
@@ -290,23 +308,27 @@ class Citizens:
                        - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
 
     # ------------------------------------------------------------------ commoning
-    def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> None:
+    def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
+                  wear: np.ndarray | float = 0.0) -> None:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
-        also needs an organisation within reach with room.
+        also needs an organisation within reach with room. ``wear`` is each resident's
+        further chance of stopping because their organisation's volunteers are worn out. The
+        hours set are those offered; the model then bounds them (``volunteering.absorb``).
         """
         cfg, rng = self.model.config, self.model.rng
         beh = cfg.behaviour
-        bandwidth = self.bandwidth
+        bandwidth = self.bandwidth_now = self.bandwidth
         free_share = self.free_hours / cfg.time.discretionary_hours
         if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
             free_share = free_share ** beh.free_time_response
+        self.free_share = free_share
         peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
         propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
         draw = rng.random(self.n)
         has_time = self.free_hours > 0
-        stay = self.active & has_time & (draw < 1 - beh.quit_rate * (1 - propensity))
+        stay = self.active & has_time & (draw < (1 - beh.quit_rate * (1 - propensity)) * (1 - wear))
         start = ~self.active & has_time & (draw < beh.join_rate * propensity)
         self.org[self.chance(~self.active & (self.org >= 0), beh.membership_lapse)] = -1
         seekers = np.flatnonzero(start & (self.org < 0))
@@ -348,13 +370,13 @@ class Citizens:
         chosen[idx[accepted]] = org_index[candidate[accepted]]
         return chosen
 
-    def founders(self, demonstration: np.ndarray) -> np.ndarray:
-        """Residents who found an organisation this month (before checking their start-up money)."""
-        cfg, rng = self.model.config, self.model.rng
-        beh = cfg.behaviour
+    def founders(self, demonstration: np.ndarray, prospects: float = 1.0) -> np.ndarray:
+        """Residents who found an organisation this month (before checking their start-up
+        money); ``prospects`` scales the odds (1 at 2010's prospects, ``Founding.weights``)."""
+        beh = self.model.config.behaviour
         eligible = (self.active & (self.motivation >= beh.founding_motivation)
                     & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
-        odds = beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
+        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
         return np.flatnonzero(self.chance(eligible, odds))
 
     # ------------------------------------------------------------------ spending
@@ -367,12 +389,12 @@ class Citizens:
         self.cash -= due
         return due
 
-    def spend(self) -> float:
-        """Spend this month's income, saving a little above the poverty line, drawing savings below it."""
+    def spend(self) -> np.ndarray:
+        """Spend this month's income, saving above the poverty line, drawing savings below it; per resident."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
         saving = cfg.welfare.saving_rate * np.maximum(self.income - line, 0.0)
         drawdown = np.where(self.income < line, np.minimum(line - self.income, 0.1 * self.cash), 0.0)
         spending = np.clip(self.income - saving + drawdown, 0.0, self.cash)
         self.cash -= spending
-        return float(spending.sum())
+        return spending

@@ -16,7 +16,7 @@ import numpy as np
 
 from commonsabm.sim.procurement import Contract, Lot
 from commonsabm.sim.tendering import bundles, draw_lots, hold_tender
-from commonsabm.sim.terms import CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
+from commonsabm.sim.terms import APRIL, CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
 from commonsabm.sim.world import World
 
 
@@ -42,7 +42,7 @@ class Council(mesa.Agent):
         self.need = self.delivered = 0.0
         self.volunteer_value0: float | None = None
         self.record: Counter = Counter()  # this month's tenders, bids, wins, failures, subcontract offers
-        self.startup_pot = 0.0
+        self.startup_pot = 0.0  # what is left of this financial year's start-up grants (notional)
         self.grants0: float | None = None  # the first month's grant budget, the base of cuts
 
     # ------------------------------------------------------------------ revenue
@@ -50,7 +50,7 @@ class Council(mesa.Agent):
         model, cfg = self.model, self.model.config
         ledger, economy, national = model.ledger, model.economy, model.national
         n, month = model.citizens.n, model.month
-        if month % 12 == 3 and month > model.start_month:  # April: the yearly council tax rise
+        if month % 12 == APRIL and month > model.start_month:  # April: the yearly council tax rise
             self.tax_index *= 1 + cfg.council.council_tax_rise_cap
         self.revenue = dict.fromkeys(REVENUES, 0.0)
         rates = national.rates_retention(month) * cfg.place.business_rates * n * economy.turnover_index
@@ -78,7 +78,8 @@ class Council(mesa.Agent):
         """Split the month's budget: care first, then the discretionary channels, then services."""
         cfg = self.model.config
         council, commissioning = cfg.council, cfg.commissioning
-        years = (self.model.month - self.model.start_month) / 12
+        # care need grows from run.start; the spin-up before it runs at the 2010 level
+        years = max(self.model.month - self.model.start_month, 0) / 12
         self.care_need = self.care0 * (1 + cfg.place.care_need_growth) ** years
         ratio = max(budget / self.budget0, 0.0)
         care = min(self.care_need * ratio ** council.care_budget_elasticity, 0.95 * budget)
@@ -135,13 +136,18 @@ class Council(mesa.Agent):
         if channels["fund"] > 0:
             self.spending["fund"] = model.fund.receive(self, channels["fund"], "fund_capital")
 
+    @staticmethod
+    def grants_to(kind: str) -> bool:
+        """Whether the council gives this kind of organisation grants: co-ops trade, so none."""
+        return kind != "coop"
+
     def award_grants(self, pot: float) -> float:
-        """Grants to the voluntary sector: a tenth kept for new groups, the rest to applicants we know."""
+        """Grants to the voluntary sector: a share kept for new groups, the rest to applicants we know."""
         rng = self.model.rng
         keep = self.model.config.council.startup_pot_share
-        self.startup_pot += keep * pot
+        self.open_startup_pot(keep * pot)
         known = [o for o in self.model.live_organisations
-                 if o.kind != "coop" and rng.random() < self.commissioning_capacity]
+                 if self.grants_to(o.kind) and rng.random() < self.commissioning_capacity]
         if not known:
             return 0.0
         need = np.array([o.overheads for o in known])
@@ -150,8 +156,22 @@ class Council(mesa.Agent):
         shares = (1 - keep) * pot * need / need.sum()
         return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
 
+    def open_startup_pot(self, monthly: float) -> None:
+        """Each April (and in the first simulated month) set the financial year's start-up pot.
+
+        The pot is the year's share of the grant budget, set as budgets are, from the
+        month's grant channel: twelve months of it in April, the months left to April in the
+        first simulated month (the spin-up's first, or run.start without one). What the last
+        year left unspent goes back to the general budget.
+        The pot is notional, the money never leaves the council's cash until a start-up
+        grant is paid through the ledger, so resetting it moves no money.
+        """
+        month = self.model.month
+        if month % 12 == APRIL or month == self.model.first_month:
+            self.startup_pot = monthly * ((APRIL - month) % 12 or 12)
+
     def startup_grant(self, amount: float) -> bool:
-        """Fund a founder from the start-up pot, if it can."""
+        """Fund a founder from this year's start-up pot, if it can."""
         if self.startup_pot < amount or self.cash < amount:
             return False
         self.startup_pot -= amount

@@ -99,11 +99,22 @@ class SocialInvestmentFund(mesa.Agent):
         return True
 
     def finances_founding(self, kind: str) -> bool:
-        """Whether the board backs a founder: no track record, so only social value and youth count."""
+        """Whether the board backs a founder, on a viability assessment of the plan.
+
+        A founder has no track record, so the assessment stands in for the private side's
+        prospects: the plan's viability is its quantile among founders' plans, a draw. A
+        plan of middling social value passes when it is in the best ``pass_rate`` of plans;
+        the public side's say lets plans of higher social value pass with weaker prospects
+        (and holds back lower), the private side's makes viability count for more. Every
+        founder is early-stage, so the commons side's say moves them all alike.
+        """
+        if not self.can_lend():
+            return False
         cfg = self.config
-        score = (cfg.public_weight * SOCIAL_VALUE[kind] + cfg.private_weight * 0.3
-                 + cfg.commons_weight * 1.0)
-        return self.can_lend() and score >= cfg.approval_threshold
+        middling = sum(SOCIAL_VALUE.values()) / len(SOCIAL_VALUE)
+        viability = float(self.model.rng.random())
+        bar = cfg.public_weight * middling + cfg.private_weight * (1 - cfg.pass_rate)
+        return cfg.public_weight * SOCIAL_VALUE[kind] + cfg.private_weight * viability >= bar
 
     def advance(self, org: CommonsOrganisation) -> None:
         size = self.config.loan_size

@@ -19,15 +19,18 @@ from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
 from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
+from commonsabm.sim.founding import Founding
 from commonsabm.sim.investment_fund import SocialInvestmentFund
 from commonsabm.sim.ledger import Ledger
 from commonsabm.sim.local_economy import LocalEconomy
+from commonsabm.sim.market import LocalMarket
 from commonsabm.sim.national import NationalSetting
 from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.reporters import REPORTERS, Reporters
-from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES, TRADING
+from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
+from commonsabm.sim.volunteering import TimeIncomeSplit, absorb, usable_by_slot
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -56,10 +59,13 @@ class CommonsModel(Reporters, mesa.Model):
         config, run = settings
         self.config = config
         self.run_config = run
-        self.start_month = self.month = month_index(run.start)
+        self.start_month = month_index(run.start)  # the first reported month
+        # the place is built run.spin_up months earlier and runs unreported until run.start
+        self.first_month = self.month = self.start_month - run.spin_up
         self.end_month = month_index(run.end)
         self.national = NationalSetting(config)
         self.economy = LocalEconomy(self)
+        self.market = LocalMarket(self)
         self.payments = PaymentQueue(self)
         self.citizens = Citizens(self, run.population)
         # local firms start with two months of their wage bill in hand
@@ -74,6 +80,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.found_first_organisations()
         self.council = Council(self)
         self.fund = SocialInvestmentFund(self)
+        self.founding = Founding(self)
         self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
         self.ledger = Ledger({
             "citizens": lambda: float(self.citizens.cash.sum()),
@@ -90,8 +97,28 @@ class CommonsModel(Reporters, mesa.Model):
         self.first_volunteers()
         self.council.let_first_contracts()
         self.staff_employers(channels, hire_unemployed=False)
-        self.traders0 = sum(1 for o in self.live_organisations if o.trading)
+        # how the change in volunteering from the year before ubi.start splits into time and
+        # income (its windows lie in the reported months, so the spin-up adds nothing to it)
+        self.time_split = TimeIncomeSplit(self.citizens.n, self.start_month, self.end_month,
+                                          month_index(config.ubi.start))
+        self.spin_up()
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
+
+    def spin_up(self) -> None:
+        """Run the months before ``run.start`` unreported, so that the first reported month
+        opens in the model's own steady state rather than in the cold start it was built in.
+
+        The months are simulated as any other, on the real calendar, so every dated policy
+        (austerity path, automation, procurement, commissioning, UBI, the fund) is still at its
+        pre-start setting. Nothing is collected, and Mesa's step count stays at 0. What feeds
+        the dynamics (stocks, baselines such as the first grant budget) carries on; the one
+        baseline that only a report reads, the volunteering counted in 2010's need, is taken
+        again in the first reported month (docs/ODD.md §5).
+        """
+        while self.month < self.start_month:
+            self.simulate_month()
+            self.month += 1
+        self.council.volunteer_value0 = None
 
     # ------------------------------------------------------------------ set-up
     def found_first_organisations(self) -> None:
@@ -154,19 +181,38 @@ class CommonsModel(Reporters, mesa.Model):
         room = np.fromiter((o.room for o in live), dtype=np.int64, count=len(live))
         return index, nbhd, room
 
-    def count_members(self) -> None:
+    def wear(self) -> np.ndarray:
+        """Each resident's further monthly chance of stopping volunteering: worn-out
+        volunteers leave an organisation in proportion to its burnout."""
+        burnout = np.zeros(len(self.organisations) + 1)  # slot 0: residents who belong to none
+        for org in self.live_organisations:
+            burnout[org.index + 1] = org.burnout
+        return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
+
+    def count_members(self, offered: np.ndarray | None = None) -> None:
+        """Each organisation's members, active volunteers, hours given and (after volunteering,
+        ``offered`` by slot) hours offered."""
         citizens = self.citizens
         size = len(self.organisations) + 1
         slot = citizens.org + 1  # slot 0 collects residents who belong to none
         members = np.bincount(slot, minlength=size).tolist()
         volunteers = np.bincount(slot, weights=citizens.active, minlength=size).tolist()
         hours = np.bincount(slot, weights=citizens.hours, minlength=size).tolist()
+        offered = hours if offered is None else offered.tolist()
         for org in self.live_organisations:
             i = org.index + 1
             org.members, org.volunteers, org.volunteer_hours = members[i], int(volunteers[i]), hours[i]
+            org.hours_offered = offered[i]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
+        self.simulate_month()
+        self.datacollector.collect(self)
+        self.month += 1
+        self.running = self.month <= self.end_month
+
+    def simulate_month(self) -> None:
+        """One month of the schedule (docs/ODD.md §3), without reporting it."""
         self.begin_month()
         citizens, council, national = self.citizens, self.council, self.national
         ubi = national.ubi_level(self.month)
@@ -184,16 +230,22 @@ class CommonsModel(Reporters, mesa.Model):
         self.payments.settle()
         self.share_wage_pools()
         self.economy.pay_staff(hours)
-        citizens.claim_benefits(ubi)
+        local_tax = self.config.ubi.funding == "local_tax"  # the council pays it, from the tax it collects
+        citizens.claim_benefits(ubi, national.in_work_reach(self.month), council if local_tax else None)
         # before spending, so residents pay it from this month's pay; commons wages, shared
-        # at the end of the month, are not in its base (the rate rises to cover the cost)
-        self.fund_ubi_locally(ubi)
+        # at the end of the month, are not in its base (a local rate rises to cover the cost)
+        self.fund_ubi(ubi)
         council.collect_council_tax()
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
-        citizens.volunteer(*self.organisation_arrays())
-        self.count_members()
+        citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
+        # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
+        citizens.hours, offered = absorb(citizens.org, citizens.hours,
+                                         usable_by_slot(self.organisations, self.live_organisations))
+        self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,
+                                citizens.hours, citizens.active)
+        self.count_members(offered)
         for prime in self.primes:  # after volunteering: organisations weigh offers with this month's volunteers
             prime.refer_work()
         self.shop(citizens.spend())
@@ -205,9 +257,6 @@ class CommonsModel(Reporters, mesa.Model):
         council.assess_need(self.volunteer_value)
         self.share_wage_pools()
         self.ledger.check()
-        self.datacollector.collect(self)
-        self.month += 1
-        self.running = self.month <= self.end_month
 
     def begin_month(self) -> None:
         self.ledger.begin_month()
@@ -222,39 +271,29 @@ class CommonsModel(Reporters, mesa.Model):
         for actor in self.live_organisations + self.primes:
             actor.start_month()
 
-    def fund_ubi_locally(self, ubi: float) -> None:
-        """Under income-tax funding, a flat tax on local earnings pays for the UBI."""
-        if ubi > 0 and self.config.ubi.funding == "income_tax":
-            self.citizens.pay_income_tax(self.citizens.income_by_source.get("ubi", 0.0))
+    def fund_ubi(self, ubi: float) -> None:
+        """A tax on earnings for a UBI not paid from outside (docs/ODD.md §7.3): a national tax at
+        the rate that funds it across the country, paid out of the place; or a local tax at the
+        rate that covers the place's UBI, paid to the council that paid it (a rate capped at 0.9)."""
+        funding, citizens = self.config.ubi.funding, self.citizens
+        if ubi <= 0 or funding == "outside":
+            return
+        if funding == "national_tax":
+            rate, payee = ubi / self.config.ubi.national_earnings, self.economy.outside
+        else:
+            wages = citizens.income_by_source.get("wages", 0.0)
+            rate = citizens.income_by_source.get("ubi", 0.0) / wages if wages > 0 else 0.0
+            payee = self.council
+        citizens.pay_income_tax(min(rate, 0.9), payee)
 
     def pay_dividends(self) -> None:
         payers = [(org, org.share_surplus()) for org in self.live_organisations if org.kind == "coop"]
         payers = [(org, dividend) for org, dividend in payers if dividend > 0]
         self.citizens.receive_from_organisations([o for o, _ in payers], [d for _, d in payers], "dividends")
 
-    def shop(self, spending: float) -> None:
-        """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
-        place = self.config.place
-        live = self.live_organisations
-        traders = [o for o in live if o.trading]
-        # more traders draw more custom, with diminishing returns: each competes with the rest
-        growth = (len(traders) / max(self.traders0, 1)) ** 0.5
-        trading = place.commons_spend_share * growth * spending
-        groups = [o for o in live if not o.trading]
-        donations = place.donation_share * self.fundraising_effort * spending if groups else 0.0
-        if trading + donations > spending:  # custom and giving both rise; together they cannot pass spending
-            cut = spending / (trading + donations)
-            trading, donations = trading * cut, donations * cut
-        for orgs, amount, source, weight in ((traders, trading, "trading", lambda o: o.capacity),
-                                             (groups, donations, "donations", lambda o: o.members + 1)):
-            weights = np.array([weight(o) for o in orgs], dtype=float)
-            for org, w in zip(orgs, weights):
-                self.ledger.receive_from_citizens(org, amount * w / weights.sum(), source)
-        rest = spending - trading - donations
-        local = place.local_spend_share * rest
-        self.ledger.receive_from_citizens(self.economy.local_private, local, "shopping")
-        self.economy.sell(local)
-        self.ledger.receive_from_citizens(self.economy.outside, rest - local, "shopping")
+    def shop(self, spending: np.ndarray) -> None:
+        """Residents' spending, resident by resident, goes through the local market (``sim.market``)."""
+        self.market.shop(spending)
 
     def run_organisations(self) -> None:
         for org in list(self.live_organisations):
@@ -285,43 +324,25 @@ class CommonsModel(Reporters, mesa.Model):
             self.citizens.active[gone] = False
 
     def found_organisations(self) -> None:
-        """Motivated, skilled, secure commoners found organisations if they can raise the money."""
-        citizens, rng = self.citizens, self.rng
-        place, startup = self.config.place, self.config.commons.startup_capital
+        """Motivated, skilled, secure commoners found organisations if they can raise the money.
+
+        How many found, and of which kind, follows each kind's prospects (``Founding.weights``);
+        each kind has its own start-up capital and finance (``Founding.finance``).
+        """
+        citizens = self.citizens
         successful = [o.nbhd for o in self.live_organisations if o.successful]
         visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
         demonstration = visible / max(self.orgs_in_reach0, 1e-9)
-        for i in citizens.founders(demonstration):
-            trading = TRADING[int(rng.integers(2))]
-            kind = trading if rng.random() < place.trading_founder_share else "vcs"
-            nbhd = int(citizens.nbhd[i])
-            if citizens.cash[i] >= startup:
-                org = self.register(kind, nbhd)
-                org.founded_with = "founder's savings"
-                citizens.cash[i] -= startup
-                self.ledger.receive_from_citizens(org, startup, "founding_capital")
-            elif self.fund.finances_founding(trading):
-                org = self.register(trading, nbhd)
-                org.founded_with = "social investment fund"
-                self.fund.advance(org)
-            elif self.council.startup_grant(startup):
-                org = self.register("vcs", nbhd)
-                org.founded_with = "council start-up grant"
-                org.receive(self.council, startup, "grants")
-            else:
+        weights = self.founding.weights()
+        for i in citizens.founders(demonstration, sum(weights.values())):
+            org = self.founding.finance(i, self.founding.choose(weights))
+            if org is None:
                 continue
             if citizens.org[i] >= 0:  # the founder leaves the organisation they belonged to
                 self.organisations[citizens.org[i]].members -= 1
             citizens.org[i] = org.index
             org.members = 1  # the founder, so the room offered next month is right
             self.births[org.kind] += 1
-
-    @property
-    def fundraising_effort(self) -> float:
-        """Voluntary groups ask the public harder as the council's grants to them are cut."""
-        grants, grants0 = self.council.spending["grants"], self.council.grants0
-        cut = max(0.0, 1.0 - grants / grants0) if grants0 else 0.0
-        return 1.0 + self.config.behaviour.fundraising_response * cut
 
     @property
     def orgs_in_reach0(self) -> float:

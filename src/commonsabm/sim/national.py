@@ -21,6 +21,7 @@ class NationalSetting:
         self._fund_start = month_index(config.investment_fund.start)
         self._commissioning_start = month_index(config.commissioning.start)
         self._procurement_start = month_index(config.procurement.start)
+        self._in_work_start = month_index(config.sanctions.in_work_start)
         self._rules_2010 = ProcurementConfig()  # in force before procurement.start
 
     def grant_index(self, month: int) -> float:
@@ -31,6 +32,16 @@ class NationalSetting:
     def ubi_level(self, month: int) -> float:
         ubi = self.config.ubi
         return ubi.level if month >= self._ubi_start else 0.0
+
+    def in_work_reach(self, month: int) -> float:
+        """Share of low-paid part-time workers on Universal Credit with work-search requirements:
+        none before it starts, then rising linearly over its rollout to the configured reach."""
+        sanctions = self.config.sanctions
+        since = month - self._in_work_start
+        if since < 0:
+            return 0.0
+        rolled_out = min((since + 1) / sanctions.in_work_rollout_months, 1.0) if sanctions.in_work_rollout_months else 1.0
+        return sanctions.in_work_reach * rolled_out
 
     def automation_hazard(self, month: int) -> float:
         """Monthly chance that a private-sector job is automated away."""

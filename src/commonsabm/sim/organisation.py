@@ -3,8 +3,9 @@
 Each is a Mesa agent with cash, staff, volunteers, delivery capacity and a track record.
 Money reaches it through the ledger from citizens (trading, donations), the council
 (grants, contracts), primes (subcontracts) and the social investment fund (loans). It
-closes when it cannot pay its way for longer than it can bear, or when its volunteers
-burn out.
+closes by its kind's routes: when it cannot pay its way for longer than its kind can bear,
+when a kind run by volunteers has too few of them for too long, or when its volunteers burn
+out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import mesa
 
 from commonsabm.sim.terms import SOURCES, TRACK_RECORD_SPAN, TRADING, months_for
 from commonsabm.sim.world import World
+
+# volunteers may cover up to this share of the cost of delivering contracted work
+VOLUNTEER_DELIVERY_CAP = 0.5
 
 
 class CommonsOrganisation(mesa.Agent):
@@ -38,10 +42,12 @@ class CommonsOrganisation(mesa.Agent):
         self.staff = 0.0
         self.experience = 0  # months of delivering contracted or granted services
         self.months_unpaid = 0
+        self.months_dormant = 0  # months in a row with fewer active volunteers than its kind needs
         self.burnout = 0.0
         self.members = 0
         self.volunteers = 0
         self.volunteer_hours = 0.0
+        self.hours_offered = 0.0  # what its volunteers offered this month, before what it could use
         self.loan = 0.0
         self.loan_payment = 0.0
         self.missed_repayments = 0
@@ -50,6 +56,8 @@ class CommonsOrganisation(mesa.Agent):
         self.subcontracts: list = []
         self.committed = 0.0  # service value a month promised under both, kept current
         self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
+        self.price = 1.0  # a trader's price relative to local firms' and chains' (sim.market)
+        self.units_sold = 0.0  # this month's trading sales at those firms' prices: its cost of sales
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
         # everything booked this month whatever its channel, so that a payment under a channel
@@ -116,7 +124,19 @@ class CommonsOrganisation(mesa.Agent):
 
     @property
     def room(self) -> int:
+        """Places for new volunteers; none while it is offered more hours than it can use."""
+        if self.hours_offered > self.usable_hours:
+            return 0
         return max(int(self.kind_config.volunteer_room * self.scale) - self.members, 0)
+
+    @property
+    def usable_hours(self) -> float:
+        """Volunteer hours a month it can organise: its places, its share of delivering
+        contracted work, and what its paid staff can organise (``sim.volunteering``)."""
+        commons = self.commons_config
+        places = self.kind_config.volunteer_room * self.scale
+        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
+        return places * commons.hours_per_place + delivery + self.staff * commons.organiser_hours
 
     # ------------------------------------------------------------------ behaviours
     def receive(self, payer, amount: float, source: str) -> float:
@@ -135,14 +155,16 @@ class CommonsOrganisation(mesa.Agent):
         self.revenue = dict.fromkeys(SOURCES, 0.0)
         self.received = 0.0
         self.costs = 0.0
+        self.units_sold = 0.0
 
     def pay_costs(self) -> None:
         """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
         commons = self.commons_config
         delivery = self.delivery_due
-        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * delivery)
+        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value,
+                              VOLUNTEER_DELIVERY_CAP * delivery)
         supplies = (self.overheads + delivery - volunteer_input
-                    + commons.trading_cost * self.revenue["trading"])
+                    + commons.trading_cost * self.units_sold)
         wages = self.staff * commons.staff_wage
         owed = supplies + wages + self.loan_payment
         model = self.model
@@ -198,7 +220,7 @@ class CommonsOrganisation(mesa.Agent):
         if taken < 0.1 * units:
             return 0.0, "cash"
         cost = taken * self.unit_cost
-        volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, 0.5 * cost)
+        volunteers = min(self.volunteer_hours * commons.volunteer_hour_value, VOLUNTEER_DELIVERY_CAP * cost)
         if (taken * value_per_unit + volunteers - cost) / cost < -commons.subcontract_loss_tolerance:
             return 0.0, "loss"
         return taken, None
@@ -218,14 +240,36 @@ class CommonsOrganisation(mesa.Agent):
                          * (1 + commons.capacity_growth * min(self.experience, 120) / 12)
                          + self.staff * commons.staff_wage)
 
+    @property
+    def hours_asked(self) -> float:
+        """Volunteer hours a month the organisation leans on: running it (its kind's core
+        hours, scaled to its size) and its share of delivering contracted work, less what
+        paid staff take off volunteers' hands."""
+        commons = self.commons_config
+        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
+        return (self.kind_config.core_hours * self.scale + delivery) / (1 + self.staff)
+
+    @property
+    def load(self) -> float:
+        """Hours each active volunteer carries a month, relative to ``behaviour.burnout_hours``.
+
+        Each carries what the organisation asks of them or what they give, whichever is more:
+        few volunteers for its size stretch each one, and long hours tire whoever gives them.
+        """
+        carried = max(self.hours_asked, self.volunteer_hours) / max(self.volunteers, 1)
+        return carried / max(self.model.config.behaviour.burnout_hours, 1e-9)
+
     def strain(self) -> None:
-        """Burnout builds when too few volunteers carry the organisation's core hours."""
-        beh = self.model.config.behaviour
-        load = self.kind_config.core_hours / max(self.volunteers, 1) / max(beh.burnout_hours, 1e-9)
-        if self.staff >= 1:  # paid staff carry part of the running of the place
-            load /= 1 + self.staff
-        change = 0.1 * (load - 1) if load > 1 else -beh.burnout_recovery
-        self.burnout = min(max(self.burnout + change, 0.0), 1.0)
+        """Burnout, the share of its volunteers worn out, follows the load smoothly.
+
+        At a load of one (``burnout_hours`` each) half of them are worn out, and the share
+        rises with the load without a threshold (a logistic in the log of the load); it
+        moves towards that level by ``burnout_recovery`` of the gap a month, so a spell of
+        overload builds up and wears off slowly.
+        """
+        load_sq = self.load ** 2
+        target = load_sq / (1 + load_sq)
+        self.burnout += self.model.config.behaviour.burnout_recovery * (target - self.burnout)
 
     def share_surplus(self) -> float:
         """Co-ops pay part of a comfortable surplus to their members as a dividend."""
@@ -237,9 +281,21 @@ class CommonsOrganisation(mesa.Agent):
         return self.model.config.commons.coop_dividend * (revenue - costs)
 
     def fails(self) -> str | None:
-        if self.months_unpaid > self.commons_config.cash_months_bearable:
+        """Its kind's routes to closure (``terms.CAUSES``): cash, when it has been unable to
+        pay its costs for longer than its kind bears; volunteers, when a kind run by them has
+        had fewer than it needs for long enough to be dormant; burnout, a hazard."""
+        kind = self.kind_config
+        if self.months_unpaid > kind.cash_months_bearable:
             return "cash"
-        if self.burnout >= 1.0:
+        if kind.min_volunteers > 0:
+            self.months_dormant = self.months_dormant + 1 if self.volunteers < kind.min_volunteers else 0
+            if self.months_dormant >= kind.dormant_months:
+                return "volunteers"
+        # a hazard, not a threshold: worn-out volunteers make a group likelier to fold, more so
+        # the more of them are worn out (a draw only when it can close, so that a zero hazard
+        # leaves the random stream as it was)
+        hazard = self.model.config.behaviour.burnout_closure * self.burnout
+        if hazard > 0 and self.model.rng.random() < hazard:
             return "burnout"
         return None
 

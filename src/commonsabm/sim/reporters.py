@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from commonsabm.sim.tendering import BIDDER_CLASSES
-from commonsabm.sim.terms import CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
@@ -25,8 +25,12 @@ REPORTERS["orgs_total"] = (PER_100K, "live commons organisations of all types")
 for _kind in KINDS:
     REPORTERS[f"births_{_kind}"] = (PER_100K, f"{_kind} organisations founded this month")
     REPORTERS[f"deaths_{_kind}"] = (PER_100K, f"{_kind} organisations closed this month")
-for _cause in ("cash", "burnout"):
+for _cause in CAUSES:
     REPORTERS[f"deaths_{_cause}"] = (PER_100K, f"closures this month because of {_cause}")
+for _kind in KINDS:
+    for _cause in CAUSES:
+        REPORTERS[f"deaths_{_kind}_{_cause}"] = (PER_100K, f"{_kind} organisations closed this month "
+                                                 f"because of {_cause}")
 for _kind in KINDS:
     for _age in (12, 36):
         REPORTERS[f"survival_{_age}m_{_kind}"] = (
@@ -44,6 +48,11 @@ REPORTERS.update({
     "vcs_government_income": (GBP, "vcs income paid by the council: grants and contracts"),
     "vcs_subcontract_income": (GBP, "vcs income from subcontracts, paid by prime contractors"),
     "vcs_individual_income": (GBP, "vcs income from donations"),
+    "trading_coop": (GBP, "co-ops' custom from residents (trading revenue)"),
+    "trading_community_business": (GBP, "community businesses' custom from residents (trading revenue)"),
+    "commons_spend_share": ("share", "share of residents' spending that goes to commons traders"),
+    "commons_price": ("ratio", "commons traders' mean price relative to local firms' and chains', "
+                      "weighted by what they sold (undefined when they sold nothing)"),
 })
 for _source in REVENUES:
     REPORTERS[f"council_revenue_{_source}"] = (GBP, f"council revenue from {_source.replace('_', ' ')}")
@@ -85,7 +94,8 @@ for _status in STATUSES:
         f"share of {_status.replace('_', ' ')} residents", "residents of this status who gave any hours this month")
 REPORTERS.update({
     "sanctions": (PER_100K, "sanctions imposed this month"),
-    "sanction_rate": ("share per month", "sanctions this month over conditional claimants"),
+    "sanction_rate": ("share per month", "sanctions on unemployed claimants this month over those who are "
+                      "conditional (the base of the published JSA rate; in-work claimants left out)"),
     "claimant_commoning_hours": ("hours per month", "mean hours claimants gave to the commons"),
     "poverty_rate": ("share of residents", "residents with income below the poverty line"),
     "income_gini": ("0-1", "Gini coefficient of residents' monthly income"),
@@ -164,7 +174,17 @@ class Reporters:
     deaths_community_business = property(lambda self: self._deaths(kind="community_business"))
     deaths_vcs = property(lambda self: self._deaths(kind="vcs"))
     deaths_cash = property(lambda self: self._deaths(cause="cash"))
+    deaths_volunteers = property(lambda self: self._deaths(cause="volunteers"))
     deaths_burnout = property(lambda self: self._deaths(cause="burnout"))
+    deaths_coop_cash = property(lambda self: self._deaths("coop", "cash"))
+    deaths_coop_volunteers = property(lambda self: self._deaths("coop", "volunteers"))
+    deaths_coop_burnout = property(lambda self: self._deaths("coop", "burnout"))
+    deaths_community_business_cash = property(lambda self: self._deaths("community_business", "cash"))
+    deaths_community_business_volunteers = property(lambda self: self._deaths("community_business", "volunteers"))
+    deaths_community_business_burnout = property(lambda self: self._deaths("community_business", "burnout"))
+    deaths_vcs_cash = property(lambda self: self._deaths("vcs", "cash"))
+    deaths_vcs_volunteers = property(lambda self: self._deaths("vcs", "volunteers"))
+    deaths_vcs_burnout = property(lambda self: self._deaths("vcs", "burnout"))
 
     def survival(self, kind: str, months: int) -> float:
         """Of organisations founded in the run old enough to tell, the share that lived `months`."""
@@ -249,6 +269,14 @@ class Reporters:
         "subcontracts", kinds=("vcs",)) / self.citizens.n)
     vcs_individual_income = property(lambda self: self._commons_revenue(
         "donations", kinds=("vcs",)) / self.citizens.n)
+
+    trading_coop = property(lambda self: self._commons_revenue("trading", kinds=("coop",)) / self.citizens.n)
+    trading_community_business = property(lambda self: self._commons_revenue(
+        "trading", kinds=("community_business",)) / self.citizens.n)
+    commons_spend_share = property(lambda self: self.market.custom / self.market.spending
+                                   if self.market.spending > 0 else 0.0)
+    commons_price = property(lambda self: self.market.custom / self.market.units
+                             if self.market.units > 0 else float("nan"))
 
     # ------------------------------------------------------------ council and primes
     def _per_resident(self, amount: float) -> float:
@@ -342,8 +370,9 @@ class Reporters:
 
     @property
     def sanction_rate(self) -> float:
-        at_risk = int((self.citizens.conditional_share > 0).sum())
-        return self.citizens.sanctions_this_month / at_risk if at_risk else 0.0
+        citizens = self.citizens
+        at_risk = int(((citizens.conditional_share > 0) & (citizens.status == UNEMPLOYED)).sum())
+        return citizens.jobseeker_sanctions_this_month / at_risk if at_risk else 0.0
 
     @property
     def claimant_commoning_hours(self) -> float:

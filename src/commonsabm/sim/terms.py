@@ -15,6 +15,8 @@ EMPLOYERS = ("local_private", "outside", "council", "primes", "commons")
 # Commons organisations: their types, which of them trade, and their income by source.
 KINDS = ("coop", "community_business", "vcs")
 TRADING = ("coop", "community_business")
+# Why an organisation closes (``CommonsOrganisation.fails``).
+CAUSES = ("cash", "volunteers", "burnout")
 SOURCES = ("trading", "donations", "grants", "contracts", "subcontracts", "loans")
 # What public and commons lenders weigh as social value, by type (an assumption, see docs/ODD.md).
 SOCIAL_VALUE = {"coop": 0.5, "community_business": 0.8, "vcs": 1.0}
@@ -37,6 +39,7 @@ TRACK_RECORD_SPAN = 24
 # Calendar conversions: payment terms are set in days and the model steps in months.
 DAYS_PER_MONTH = 30.4  # 365.25 / 12, rounded as payment terms are quoted
 WEEKS_PER_MONTH = 52 / 12
+APRIL = 3  # month index % 12 of April, when the council's financial year starts
 
 
 def months_for(days: float) -> int:

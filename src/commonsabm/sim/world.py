@@ -29,7 +29,8 @@ class World(Protocol):
     config: ModelConfig
     rng: np.random.Generator
     month: int  # months since year 0 (``params.months.month_index``)
-    start_month: int
+    start_month: int  # the first reported month (run.start)
+    first_month: int  # the first simulated month: run.start less the spin-up
     ledger: Ledger
     economy: LocalEconomy
     payments: PaymentQueue

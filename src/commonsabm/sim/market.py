@@ -1,0 +1,130 @@
+"""The local market: where residents' spending goes among commons traders, voluntary groups and firms.
+
+Each neighbourhood's residents choose where to buy the kinds of goods and services commons
+traders sell (food, cafés, pubs, shops: ``commons.trade_budget_share`` of their spending)
+among the traders within their reach and an outside option, the local firms and chains
+that sell the same things. The choice is a multinomial logit on price and offer: a trader
+within reach draws the weight ``capacity x price ** -commons.price_elasticity``; the outside
+option draws ``commons.outside_offer`` times the neighbourhood's budget (its offer grows with
+the market it serves). So commons custom rises when more, larger or cheaper traders are
+within reach and falls when they close or dear, and a trader sells nothing to residents out
+of its reach. A trader cannot sell more than its capacity: custom it cannot serve goes to
+the outside option.
+
+Donations follow the same reach: each neighbourhood's residents give to the voluntary
+groups within reach, in proportion to their members + 1. Groups ask harder as the
+council's grants to them are cut, with a bounded (saturating) response that is weaker
+where residents have less income above the poverty line to give from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from commonsabm.sim.world import World
+
+
+class LocalMarket:
+    def __init__(self, model: World):
+        self.model = model
+        self.custom = 0.0  # this month's spending with commons traders
+        self.spending = 0.0  # this month's spending by residents
+        self.units = 0.0  # what it bought, at the outside option's prices
+
+    # ------------------------------------------------------------------ prices and offer
+    def price(self, org) -> float:
+        """A trader's price relative to the outside option's (1): its unit cost with a markup.
+
+        The unit cost is its cost of sales per unit and its overheads spread over what it
+        can sell; staff are paid from the margin (``CommonsOrganisation.adjust_staff``), so
+        a trader grown in experience (more capacity for the same overheads) sells cheaper.
+        """
+        commons = self.model.config.commons
+        return (1 + commons.trading_markup) * (commons.trading_cost + org.overheads / org.capacity)
+
+    def fundraising_effort(self, ability: np.ndarray) -> np.ndarray:
+        """How much harder voluntary groups ask the public, by neighbourhood (1: as in 2010).
+
+        The rise saturates at ``behaviour.fundraising_ceiling`` as the council's grants to
+        them are cut, starting at a slope of ``behaviour.fundraising_response`` per unit
+        of cut, and is scaled by residents' ability to give (0-1).
+        """
+        model = self.model
+        beh = model.config.behaviour
+        grants, grants0 = model.council.spending["grants"], model.council.grants0
+        cut = max(0.0, 1.0 - grants / grants0) if grants0 else 0.0
+        ceiling = beh.fundraising_ceiling
+        rise = ceiling * -np.expm1(-beh.fundraising_response * cut / ceiling) if ceiling > 0 else 0.0
+        return 1.0 + rise * ability
+
+    def ability_to_give(self) -> np.ndarray:
+        """Residents' mean income above the poverty line, by neighbourhood, relative to
+        ``behaviour.giving_reference_income`` and at most 1."""
+        model = self.model
+        citizens = model.citizens
+        above = np.maximum(citizens.income - model.config.welfare.poverty_line, 0.0)
+        per_nbhd = (np.bincount(citizens.nbhd, weights=above, minlength=citizens.n_nbhd)
+                    / np.maximum(np.bincount(citizens.nbhd, minlength=citizens.n_nbhd), 1))
+        reference = model.config.behaviour.giving_reference_income
+        return np.minimum(per_nbhd / reference, 1.0) if reference > 0 else np.ones(citizens.n_nbhd)
+
+    # ------------------------------------------------------------------ the month's shopping
+    def choose(self, budget: np.ndarray, nbhd: np.ndarray, weight: np.ndarray,
+               outside: np.ndarray) -> np.ndarray:
+        """Each neighbourhood's budget split among the sellers within its reach and the
+        outside option: what neighbourhood n spends with seller j, as a matrix."""
+        reach = self.model.citizens.reach[:, nbhd]  # reach[n, j]: seller j within reach of n
+        pull = reach * weight[None, :]
+        total = outside + pull.sum(axis=1)
+        share = np.divide(pull, total[:, None], out=np.zeros_like(pull), where=total[:, None] > 0)
+        return budget[:, None] * share
+
+    def shop(self, spending: np.ndarray) -> None:
+        """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
+        model = self.model
+        cfg, citizens, ledger, economy = model.config, model.citizens, model.ledger, model.economy
+        by_nbhd = np.bincount(citizens.nbhd, weights=spending, minlength=citizens.n_nbhd)
+        live = model.live_organisations
+        traders = [o for o in live if o.trading]
+        groups = [o for o in live if not o.trading]
+
+        commons = cfg.commons
+        prices = np.array([self.price(o) for o in traders])
+        capacity = np.array([o.spare_capacity for o in traders])  # contracted work takes the rest
+        goods = commons.trade_budget_share * by_nbhd
+        trade = self.choose(goods, self._nbhds(traders), capacity * prices ** -commons.price_elasticity,
+                            commons.outside_offer * goods)
+        # a trader sells at most its capacity; custom beyond it goes to the outside option
+        wanted = trade.sum(axis=0)
+        limit = prices * capacity
+        trade *= np.divide(limit, wanted, out=np.ones_like(wanted), where=wanted > limit)[None, :]
+
+        giving = cfg.place.donation_share * by_nbhd * self.fundraising_effort(self.ability_to_give())
+        members = np.array([o.members + 1 for o in groups], dtype=float)
+        gifts = self.choose(giving, self._nbhds(groups), members, np.zeros(citizens.n_nbhd))
+
+        # custom and giving both rise; together they cannot pass what a neighbourhood spends
+        paid = trade.sum(axis=1) + gifts.sum(axis=1)
+        cut = np.divide(by_nbhd, paid, out=np.ones_like(paid), where=paid > by_nbhd)
+        trade *= cut[:, None]
+        gifts *= cut[:, None]
+
+        sales, given = trade.sum(axis=0), gifts.sum(axis=0)
+        for org, price, amount in zip(traders, prices, sales.tolist()):
+            org.price = float(price)
+            org.units_sold = amount / price
+            ledger.receive_from_citizens(org, amount, "trading")
+        for org, amount in zip(groups, given.tolist()):
+            ledger.receive_from_citizens(org, amount, "donations")
+        total = float(spending.sum())
+        self.spending, self.custom = total, float(sales.sum())
+        self.units = float((sales / prices).sum()) if len(traders) else 0.0
+        rest = total - self.custom - float(given.sum())
+        local = cfg.place.local_spend_share * rest
+        ledger.receive_from_citizens(economy.local_private, local, "shopping")
+        economy.sell(local)
+        ledger.receive_from_citizens(economy.outside, rest - local, "shopping")
+
+    @staticmethod
+    def _nbhds(orgs) -> np.ndarray:
+        return np.fromiter((o.nbhd for o in orgs), dtype=np.int32, count=len(orgs))

@@ -1,0 +1,110 @@
+"""Time that can become commoning: how much volunteering the commons can absorb, and how a
+change in volunteering splits into what came through time and what came through income.
+
+Absorption (docs/ODD.md §7.6): a volunteer offers hours in proportion to their free time
+and bandwidth, but an organisation can only use the hours it can organise (its volunteer
+places, its contracted delivery and its paid staff: ``CommonsOrganisation.usable_hours``).
+Hours offered beyond that are not given, and an organisation offered more than it can use
+takes no new volunteers (``CommonsOrganisation.room``). Cuts that close organisations or
+shed their staff therefore cap how much extra free time the commons can take up.
+
+The split (docs/ODD.md §10.3): ``TimeIncomeSplit`` follows each resident's free-time share
+and bandwidth over two windows of the run, the twelve months before ``ubi.start`` and the
+run's last twelve, and splits the change in the volunteering drive (motivation x free-time
+share x bandwidth, the propensity before peers) into its time and income parts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from commonsabm.params.months import month_label
+
+# the final window of the split: the run's last twelve months, as the sweep's `_final`
+# columns and summary.json's `*_final_year` (runs.sweep.FINAL_MONTHS; a test keeps them equal)
+SPLIT_MONTHS = 12
+
+
+def usable_by_slot(organisations: list, live: list) -> np.ndarray:
+    """Hours each organisation can use this month, by register slot (index + 1); slot 0, for
+    residents who belong to none, is unbounded (they give no hours anyway)."""
+    usable = np.zeros(len(organisations) + 1)
+    usable[0] = np.inf
+    for org in live:
+        usable[org.index + 1] = org.usable_hours
+    return usable
+
+
+def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hours each resident gives: what they offer, scaled down in proportion where their
+    organisation is offered more than it can use. Returns (given, offered per slot)."""
+    slot = org + 1
+    offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
+    scale = np.minimum(np.divide(usable, offered_by, out=np.ones_like(offered_by), where=offered_by > 0), 1.0)
+    return offered * scale[slot], offered_by
+
+
+class TimeIncomeSplit:
+    """The change in volunteering between a reference window and the run's end, split into
+    time (free hours) and income (bandwidth), by a two-factor Shapley decomposition.
+
+    Each resident's drive is ``motivation x f x b``, with ``f`` their free-time share (to the
+    power ``behaviour.free_time_response``, as in the propensity) and ``b`` their bandwidth,
+    each averaged over a window. The change in the mean drive from the reference window (0)
+    to the final window (1) is exactly the sum of
+
+    - through time: mean of motivation x (f1 - f0) x (b0 + b1) / 2
+    - through income: mean of motivation x (b1 - b0) x (f0 + f1) / 2.
+
+    The peer effect is left out: it multiplies both and is itself an outcome of volunteering.
+    """
+
+    def __init__(self, n: int, start: int, end: int, policy: int, months: int = SPLIT_MONTHS):
+        self.reference = (max(policy - months, start), policy - 1)
+        self.final = (max(end - months + 1, start), end)
+        # the split needs a window before the policy and a final window wholly after it
+        self.possible = self.reference[1] >= self.reference[0] and self.final[0] >= policy
+        self.sums = {w: np.zeros((2, n)) for w in ("reference", "final")} if self.possible else {}
+        self.outcomes = {w: np.zeros(2) for w in ("reference", "final")}
+        self.counts = dict.fromkeys(("reference", "final"), 0)
+
+    def window(self, month: int) -> str | None:
+        for name in ("reference", "final"):
+            lo, hi = getattr(self, name)
+            if lo <= month <= hi:
+                return name
+        return None
+
+    def observe(self, month: int, free_share: np.ndarray, bandwidth: np.ndarray,
+                hours: np.ndarray, active: np.ndarray) -> None:
+        name = self.window(month) if self.possible else None
+        if name is None:
+            return
+        self.sums[name][0] += free_share
+        self.sums[name][1] += bandwidth
+        self.outcomes[name] += (hours.mean(), active.mean())
+        self.counts[name] += 1
+
+    def result(self, motivation: np.ndarray) -> dict[str, Any] | None:
+        """The split, or None when the run has no month before ``ubi.start`` or ends within a
+        year of it."""
+        if not self.possible or not all(self.counts.values()):
+            return None
+        (f0, b0), (f1, b1) = (self.sums[w] / self.counts[w] for w in ("reference", "final"))
+        time = float(np.mean(motivation * (f1 - f0) * (b0 + b1) / 2))
+        income = float(np.mean(motivation * (b1 - b0) * (f0 + f1) / 2))
+        size = abs(time) + abs(income)
+        (h0, r0), (h1, r1) = (self.outcomes[w] / self.counts[w] for w in ("reference", "final"))
+        return {
+            "reference": f"{month_label(self.reference[0])} to {month_label(self.reference[1])}",
+            "final": f"{month_label(self.final[0])} to {month_label(self.final[1])}",
+            "volunteer_hours_change": float(h1 - h0),
+            "volunteering_rate_change": float(r1 - r0),
+            "drive_change": float(np.mean(motivation * (f1 * b1 - f0 * b0))),  # = through_time + through_income
+            "through_time": time,
+            "through_income": income,
+            "time_share": abs(time) / size if size > 0 else None,
+            "income_share": abs(income) / size if size > 0 else None,
+        }
