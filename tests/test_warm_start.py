@@ -89,6 +89,26 @@ def test_the_spin_up_runs_under_2010s_settings():
     assert model.council.volunteer_value0 is None  # 2010's need is measured in 2010
 
 
+@pytest.mark.parametrize("lever", [{"sanctions": "ended"}, {"sanctions": "punitive", "sanctions_monthly_rate": 0.2},
+                                   {"conditionality": "supportive"}])
+def test_levers_without_a_date_take_effect_when_the_reported_run_starts(lever):
+    """The spin-up runs under 2010's sanctions and conditionality whatever the experiment, so
+    every cell of an experiment opens in the same state for a seed (common random numbers);
+    from the first reported month the lever is in force and moves what it moves."""
+    runs = {}
+    for name, keywords in (("default", {}), ("lever", lever)):
+        model = CommonsModel(population=3000, end="2011-12", run_spin_up=12, rng=4, **keywords)
+        opened = (model.citizens.cash.copy(), model.citizens.org.copy(), len(model.organisations))
+        model.run()
+        runs[name] = opened, model.citizens.free_hours.copy()
+    (cash0, org0, n0), free0 = runs["default"]
+    (cash1, org1, n1), free1 = runs["lever"]
+    np.testing.assert_array_equal(cash0, cash1)
+    np.testing.assert_array_equal(org0, org1)
+    assert n0 == n1
+    assert not np.array_equal(free0, free1)
+
+
 def test_no_spin_up_is_the_cold_start():
     cold = CommonsModel(population=2000, end="2010-02", run_spin_up=0, rng=2)
     assert cold.month == cold.first_month == cold.start_month

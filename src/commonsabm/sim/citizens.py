@@ -262,7 +262,7 @@ class Citizens:
     def sanction(self) -> None:
         """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
         benefit for months and takes time and bandwidth while it lasts."""
-        rules = self.model.config.sanctions
+        rules = self.model.national.sanction_rules(self.model.month)
         self.sanction_left[self.sanction_left > 0] -= 1
         at_risk = (self.conditional_share > 0) & ~self.sanctioned
         unemployed = self.status == UNEMPLOYED
@@ -281,10 +281,11 @@ class Citizens:
     def budget_time(self, paid_hours: np.ndarray) -> None:
         """Free hours = discretionary hours - paid work - conditionality - a sanction's process - care.
         Conditionality asks the commitment's hours less paid hours (Universal Credit's expected hours)."""
-        cfg = self.model.config
-        asked = cfg.conditionality.commitment_hours * WEEKS_PER_MONTH
+        model = self.model
+        cfg = model.config
+        asked = model.national.conditionality_rules(model.month).commitment_hours * WEEKS_PER_MONTH
         conditionality = np.maximum(asked - paid_hours, 0.0) * self.conditional_share
-        process = cfg.sanctions.process_hours * self.sanctioned
+        process = model.national.sanction_rules(model.month).process_hours * self.sanctioned
         care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
         self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - process - care, 0)
 

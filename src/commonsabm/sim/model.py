@@ -63,7 +63,7 @@ class CommonsModel(Reporters, mesa.Model):
         # the place is built run.spin_up months earlier and runs unreported until run.start
         self.first_month = self.month = self.start_month - run.spin_up
         self.end_month = month_index(run.end)
-        self.national = NationalSetting(config)
+        self.national = NationalSetting(config, self.start_month)
         self.economy = LocalEconomy(self)
         self.market = LocalMarket(self)
         self.payments = PaymentQueue(self)

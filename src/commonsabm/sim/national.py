@@ -9,12 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from commonsabm.params.months import decimal_year, month_index
-from commonsabm.params.schema import ModelConfig, ProcurementConfig
+from commonsabm.params.schema import ConditionalityConfig, ModelConfig, ProcurementConfig, SanctionsConfig
 
 
 class NationalSetting:
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, policy_start: int | None = None):
+        """``policy_start``: the month from which levers without a date of their own (the
+        sanction regime, the hours asked of claimants) are in force: the first reported month.
+        Before it, in a run's spin-up, 2010's regime holds (the schema's defaults), so that
+        every run of an experiment opens in the same 2009 steady state (docs/ODD.md §5)."""
         self.config = config
+        # without a start (a bare setting, as in unit tests) the configured levers always hold
+        self._policy_start = policy_start if policy_start is not None else -(10 ** 9)
         self._ubi_start = month_index(config.ubi.start)
         self._automation_start = month_index(config.automation.start)
         self._retention_start = month_index(config.devolution.rates_retention_start)
@@ -23,6 +29,8 @@ class NationalSetting:
         self._procurement_start = month_index(config.procurement.start)
         self._in_work_start = month_index(config.sanctions.in_work_start)
         self._rules_2010 = ProcurementConfig()  # in force before procurement.start
+        self._sanctions_2010 = SanctionsConfig()
+        self._conditionality_2010 = ConditionalityConfig()
 
     def grant_index(self, month: int) -> float:
         """Real central grant relative to 2010, interpolated along the austerity path."""
@@ -36,7 +44,7 @@ class NationalSetting:
     def in_work_reach(self, month: int) -> float:
         """Share of low-paid part-time workers on Universal Credit with work-search requirements:
         none before it starts, then rising linearly over its rollout to the configured reach."""
-        sanctions = self.config.sanctions
+        sanctions = self.sanction_rules(month)
         since = month - self._in_work_start
         if since < 0:
             return 0.0
@@ -60,6 +68,14 @@ class NationalSetting:
         """The rules a tender let this month is held to: the configured ones from their start,
         the 2010 rules before it (contracts keep the rules they were let under)."""
         return self.config.procurement if month >= self._procurement_start else self._rules_2010
+
+    def sanction_rules(self, month: int) -> SanctionsConfig:
+        """The sanction regime in force: the configured one from the policy start, 2010's before it."""
+        return self.config.sanctions if month >= self._policy_start else self._sanctions_2010
+
+    def conditionality_rules(self, month: int) -> ConditionalityConfig:
+        """The hours asked of claimants: the configured ones from the policy start, 2010's before it."""
+        return self.config.conditionality if month >= self._policy_start else self._conditionality_2010
 
     def fund_open(self, month: int) -> bool:
         return self.config.investment_fund.enabled and month >= self._fund_start
