@@ -6,25 +6,41 @@ seeds is reported with every failure, and nothing here is hard-coded but the pub
 bands themselves (commonsabm.analysis.calibration.TARGETS).
 """
 
+from importlib.resources import files
+
 import pandas as pd
 import pytest
 
-from commonsabm.analysis.calibration import TARGETS, CalibrationConfig, distance, fit_table, measure, runs
+from commonsabm.analysis.calibration import (TARGETS, CalibrationConfig, distance, fit_table, five_year_survival,
+                                             measure, runs)
 from commonsabm.params.checks import from_keywords
+
+
+def uk_figure(series: str) -> float:
+    table = pd.read_csv(files("commonsabm") / "data" / "uk_figures.csv")
+    return float(table.loc[table["series"] == series, "value"].iloc[0])
+
+
+SURVIVAL = {"founded": 0, "open_after_5y": 0}  # new co-ops over the same runs (checked, not fitted)
+
+
+def count_survival(model) -> None:
+    founded, survived = five_year_survival(model, "coop")
+    SURVIVAL["founded"] += founded
+    SURVIVAL["open_after_5y"] += survived
 
 
 @pytest.fixture(scope="module")
 def fit() -> pd.DataFrame:
     settings = CalibrationConfig(population=100_000, seeds=10, end="2020-12", first_seed=1)
     baseline, _ = from_keywords()  # the defaults as the command line composes them, calibration included
-    return measure(runs(baseline, settings))
+    return measure(runs(baseline, settings, each=count_survival))
 
 
-# A known miss, not hidden: the calibrated baseline grows community businesses by about a
-# third over 2014-18 against the published +55% (docs/validation.md §1). Strict, so that the
-# day a mechanism brings it inside its band this mark fails and must go.
-MISSED = {"community_businesses_change_2014_2018": "community businesses grow about +31% 2014-18, "
-          "below the band's +40% floor (docs/validation.md §1)"}
+# Known misses, not hidden: a target the calibrated baseline misses is listed here with why
+# (docs/validation.md §1). Strict, so that the day a mechanism brings it inside its band
+# the mark fails and must go. None today.
+MISSED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("target", [
@@ -36,6 +52,25 @@ def test_calibrated_baseline_lands_inside_each_band(fit, target):
     assert row["low"] <= row["model"] <= row["high"], (
         f"{target}: model {row['model']:+.3f} (sd over seeds {row['seed_sd']:.3f}) outside "
         f"{row['low']:+.3f}..{row['high']:+.3f}\n{fit_table(fit)}")
+
+
+# A known miss of a pattern checked, not fitted (docs/validation.md §3): at the calibrated
+# co-op start-up capital, co-ops are founded about five times as often as published and
+# most die in their first years; better-capitalised co-ops survive as published but then
+# grow past both co-op bands. Strict, so that a fix that brings survival in must drop it.
+@pytest.mark.xfail(strict=True, reason="new co-ops' five-year survival is about 10%, not 80% (docs/validation.md §3)")
+@pytest.mark.slow
+def test_new_coops_survive_five_years_about_as_often_as_published(fit):
+    """A pattern checked, not fitted (docs/validation.md §3): of the co-ops founded in
+    2010-2015, the share still open five years on is within 15 points of Co-operatives UK's
+    80% (``coop_survival_5y``), and well above businesses overall (``business_survival_5y``,
+    41%), since new traders build their custom over their first year (docs/ODD.md §7.8)."""
+    founded, survived = SURVIVAL["founded"], SURVIVAL["open_after_5y"]
+    assert founded >= 20, f"too few co-ops founded to judge survival ({founded})"
+    share = survived / founded
+    published = uk_figure("coop_survival_5y") / 100
+    assert abs(share - published) <= 0.15, f"{survived} of {founded} new co-ops open after five years ({share:.0%})"
+    assert share > uk_figure("business_survival_5y") / 100
 
 
 def test_distance_is_zero_only_inside_every_band():

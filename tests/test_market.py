@@ -149,3 +149,57 @@ def test_lower_incomes_against_the_reference_mean_less_giving_under_cuts():
     able = per_seed("vcs_individual_income", seeds=SEEDS[:3], **cuts, behaviour_giving_reference_income=100.0)
     unable = per_seed("vcs_individual_income", seeds=SEEDS[:3], **cuts, behaviour_giving_reference_income=1e4)
     assert (unable < able).all()
+
+
+# ---------------------------------------------------------------- the liability of newness
+def test_a_new_trader_builds_its_custom_over_its_first_year():
+    """A trader's pull is 1/n of full in its first month and full from its n-th (n =
+    commons.custom_build_months); with n = 0 every trader pulls fully from the start."""
+    model = built()
+    trader = next(o for o in model.live_organisations if o.trading)
+    months = model.config.commons.custom_build_months
+    for age, expected in ((0, 1 / months), (months // 2 - 1, 0.5), (months - 1, 1.0), (5 * months, 1.0)):
+        trader.born = model.month - age
+        assert model.market.known([trader])[0] == pytest.approx(expected)
+    assert built(commons_custom_build_months=0).market.known([trader])[0] == 1.0
+
+
+def young_traders_sales(model, frame):
+    """Units sold over capacity for trade, averaged over traders in their first six months,
+    month by month through the run."""
+    ratios = []
+    while model.running:
+        model.step()
+        young = [o for o in model.live_organisations
+                 if o.trading and model.month - 1 - o.born < 6 and o.capacity_for_trade > 0]
+        ratios += [o.units_sold / o.capacity_for_trade for o in young]
+    return float(np.mean(ratios)) if ratios else np.nan
+
+
+def test_new_traders_sell_less_while_they_build_their_custom():
+    """One lever, paired seeds: with custom built over a year, traders in their first six
+    months sell a smaller share of what they could than when custom comes at once."""
+    arms = {}
+    for months in (0, 12):
+        arms[months] = np.array([young_traders_sales(CommonsModel(
+            population=20_000, end="2013-12", rng=seed, commons_custom_build_months=months), None)
+            for seed in SEEDS[:3]])
+    assert not np.isnan(arms[12]).any()
+    assert (arms[12] < arms[0] - 0.2).all(), arms
+
+
+# ---------------------------------------------------------------- capacity shared by custom and contracts
+def test_a_trader_selling_at_capacity_has_no_room_for_contracted_work():
+    """Custom and contracted work use the same capacity: a trader that sold out last month
+    declines a subcontract for want of capacity, while one with no custom has its whole
+    capacity (less contracts) free; what it can sell to residents is unchanged."""
+    model = built()
+    trader = next(o for o in model.live_organisations if o.trading and not o.contracts and not o.subcontracts)
+    trader.units_sold = trader.capacity
+    trader.start_month()
+    assert trader.spare_capacity == 0.0
+    assert trader.capacity_for_trade == pytest.approx(trader.capacity)
+    assert trader.take_part(0.5 * trader.capacity, 1.0, 30) == (0.0, "capacity")
+    trader.units_sold = 0.0
+    trader.start_month()
+    assert trader.spare_capacity == pytest.approx(trader.capacity)

@@ -330,3 +330,20 @@ def test_cluster_preset_makes_a_slurm_script(tmp_path, monkeypatch):
                  "#SBATCH --cpus-per-task=1", f"source {sys.prefix}/bin/activate"):
         assert line in script, f"{line!r} not in the sbatch script:\n{script}"
     assert str(tmp_path / "sweep" / ".submitit") in script
+
+
+def test_every_debate_replicate_opens_with_three_organisations_of_each_kind():
+    """Issue 15: the debate's claims about co-ops and community businesses must not rest on
+    one organisation. The spin-up runs under 2010's policy in every cell, so replicate k of
+    each cell opens alike; at the configured population each replicate opens 2010 with at
+    least three of each kind."""
+    from collections import Counter
+
+    from commonsabm import CommonsModel
+    from commonsabm.runs.outputs import replicate_seeds
+
+    run = compose_hydra(["+experiment=debate"]).run
+    for child in replicate_seeds(run.seed, run.replications):
+        model = CommonsModel(population=run.population, end=run.start, rng=child)
+        counts = Counter(o.kind for o in model.live_organisations)
+        assert min(counts[kind] for kind in ("coop", "community_business", "vcs")) >= 3, counts

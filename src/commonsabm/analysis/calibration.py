@@ -124,7 +124,10 @@ def distance(fit: pd.DataFrame) -> float:
     return float((outside ** 2).sum() + 0.01 * (centre ** 2).sum())
 
 
-def runs(model: ModelConfig, settings: CalibrationConfig) -> list[pd.DataFrame]:
+def runs(model: ModelConfig, settings: CalibrationConfig, each=None) -> list[pd.DataFrame]:
+    """The baseline over the calibration's seeds: each run's monthly frame. ``each(model)``, if
+    given, is called after every run, for checks that read more than the frame (the patterns
+    checked but not fitted, docs/validation.md §3)."""
     from commonsabm.sim.model import CommonsModel
 
     frames = []
@@ -133,7 +136,17 @@ def runs(model: ModelConfig, settings: CalibrationConfig) -> list[pd.DataFrame]:
         sim = CommonsModel(config=checked_settings, rng=seed)
         sim.run()
         frames.append(sim.datacollector.get_model_vars_dataframe())
+        if each is not None:
+            each(sim)
     return frames
+
+
+def five_year_survival(model, kind: str) -> tuple[int, int]:
+    """Organisations of a kind founded in the reported months at least five years before the
+    run's end, and how many of them were still open five years on (``coop_survival_5y``)."""
+    founded = [o for o in model.organisations
+               if o.kind == kind and model.start_month <= o.born <= model.end_month - 60]
+    return len(founded), sum(o.died is None or o.died - o.born >= 60 for o in founded)
 
 
 def fit_table(fit: pd.DataFrame) -> str:

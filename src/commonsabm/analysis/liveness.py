@@ -194,6 +194,8 @@ CONTRASTS: tuple[Contrast, ...] = (
              "but at 10,000 to 2020 over 10 seeds its interval includes 0"),
     Contrast("custom follows price", "7.8", ("P3",), {"commons.trading_markup": 0.3}, "commons_spend_share", -1,
              setting=MARKET, note=MARKET_NOTE, not_live=PRICE),
+    Contrast("new traders build their custom", "7.8", ("P3",), {"commons.custom_build_months": 0},
+             TRADING, +1, test=LARGER),
     Contrast("a trading kind's start-up capital", "7.7", ("P3",), {"commons.coop.startup_capital": 30_000.0},
              "births_coop", -1, test=LARGER, not_live=FOUNDING),
     Contrast("founders weigh each kind's prospects", "7.7", ("P3", "D1"), {"behaviour.prospects_response": 0.0},

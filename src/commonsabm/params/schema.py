@@ -436,6 +436,14 @@ class CommonsConfig:
                                 source="assumption: no published price elasticity for community shops or "
                                 "co-ops was found; 2 makes a trader 10% dearer than the chains lose about "
                                 "a fifth of its custom")
+    custom_build_months: int = p(12, 0, 120, help="months a new trader takes to build its custom: its "
+                                 "pull on residents' spending rises linearly from 1/n in its first month "
+                                 "to full after n months (0: full from the start)", unit="months",
+                                 source="assumption encoding the liability of newness (Stinchcombe 1965; "
+                                 "Freeman, Carroll and Hannan 1983, American Sociological Review 48: "
+                                 "new organisations fail more often because they have yet to build ties "
+                                 "with customers); a year, as a new shop's or cafe's first trading year. "
+                                 f"Checked, not fitted, against {UK} coop_survival_5y (80%)")
     trading_markup: float = p(0.1, 0, 2, help="margin traders add to their unit cost (cost of sales plus "
                               "overheads spread over capacity) when pricing; staff are paid from it",
                               unit="share",

@@ -42,6 +42,16 @@ class LocalMarket:
         commons = self.model.config.commons
         return (1 + commons.trading_markup) * (commons.trading_cost + org.overheads / org.capacity)
 
+    def known(self, traders) -> np.ndarray:
+        """How far each trader has built its custom: a new one is known to few residents yet,
+        and its pull rises linearly to full over ``commons.custom_build_months`` (the
+        liability of newness: docs/ODD.md §7.8)."""
+        months = self.model.config.commons.custom_build_months
+        if months <= 0:
+            return np.ones(len(traders))
+        age = np.fromiter((self.model.month - o.born for o in traders), float, len(traders))
+        return np.clip((age + 1) / months, 0.0, 1.0)
+
     def fundraising_effort(self, ability: np.ndarray) -> np.ndarray:
         """How much harder voluntary groups ask the public, by neighbourhood (1: as in 2010).
 
@@ -90,10 +100,10 @@ class LocalMarket:
 
         commons = cfg.commons
         prices = np.array([self.price(o) for o in traders])
-        capacity = np.array([o.spare_capacity for o in traders])  # contracted work takes the rest
+        capacity = np.array([o.capacity_for_trade for o in traders])
         goods = commons.trade_budget_share * by_nbhd
-        trade = self.choose(goods, self._nbhds(traders), capacity * prices ** -commons.price_elasticity,
-                            commons.outside_offer * goods)
+        pull = capacity * prices ** -commons.price_elasticity * self.known(traders)
+        trade = self.choose(goods, self._nbhds(traders), pull, commons.outside_offer * goods)
         # a trader sells at most its capacity; custom beyond it goes to the outside option
         wanted = trade.sum(axis=0)
         limit = prices * capacity

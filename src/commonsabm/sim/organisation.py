@@ -58,6 +58,7 @@ class CommonsOrganisation(mesa.Agent):
         self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
         self.price = 1.0  # a trader's price relative to local firms' and chains' (sim.market)
         self.units_sold = 0.0  # this month's trading sales at those firms' prices: its cost of sales
+        self.custom_in_hand = 0.0  # units its trading custom took last month (see spare_capacity)
         self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
         self.revenue_total = dict.fromkeys(SOURCES, 0.0)
         # everything booked this month whatever its channel, so that a payment under a channel
@@ -108,8 +109,19 @@ class CommonsOrganisation(mesa.Agent):
         return self.model.config.commons.delivery_cost
 
     @property
-    def spare_capacity(self) -> float:
+    def capacity_for_trade(self) -> float:
+        """What it can sell to residents this month: contracted work takes the rest."""
         return max(self.capacity - self.committed, 0.0)
+
+    @property
+    def spare_capacity(self) -> float:
+        """Room for more contracted work: what neither its contracts nor its custom take.
+
+        A trader's custom uses the same capacity (its premises, staff and volunteers) as
+        contracted work, so a trader that sold at capacity last month has no room for a
+        contract or subcontract: taking one would turn its customers away (docs/ODD.md §7.8).
+        """
+        return max(self.capacity - self.committed - self.custom_in_hand, 0.0)
 
     @property
     def successful(self) -> bool:
@@ -155,6 +167,7 @@ class CommonsOrganisation(mesa.Agent):
         self.revenue = dict.fromkeys(SOURCES, 0.0)
         self.received = 0.0
         self.costs = 0.0
+        self.custom_in_hand = self.units_sold
         self.units_sold = 0.0
 
     def pay_costs(self) -> None:
