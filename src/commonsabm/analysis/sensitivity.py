@@ -1,6 +1,6 @@
 """The `sensitivity` mode: a global sensitivity analysis of the behavioural parameters nobody knows well.
 
-BRIEF §5 asks whether a verdict survives the behavioural assumptions. This mode first
+Does a verdict survive the behavioural assumptions (docs/validation.md §2)? This mode first
 screens every uncertain parameter with Morris's elementary effects (SALib), ranks them by
 their influence on four outputs, and then runs a variance-based Sobol analysis on the few
 that matter most. Every other parameter stays at its configured value (the scenario's),
@@ -40,8 +40,8 @@ class Uncertain(NamedTuple):
     reason: str
 
 
-# The behavioural and contractual parameters nobody knows well (BRIEF §5), with the range
-# the analysis explores. Every range lies inside the parameter's allowed range in config.py.
+# The behavioural and contractual parameters nobody knows well (docs/validation.md §2), with the range
+# the analysis explores. Every range lies inside the parameter's allowed range (params/schema.py).
 UNCERTAIN: tuple[Uncertain, ...] = (
     Uncertain("behaviour.motivation_alpha", 1.0, 4.0,
               "civic motivation is not measured; with beta=4 the mean runs from 0.2 to 0.5"),
@@ -81,6 +81,23 @@ UNCERTAIN: tuple[Uncertain, ...] = (
               "the quality local knowledge adds on relational services; none to twice the default"),
     Uncertain("commons.contract_failure", 0.0, 0.03,
               "how often a new commons holder's contract fails; none to three times the default"),
+    # people and organisations (issue 15, docs/ODD.md §7.6-§7.9, §7.15)
+    Uncertain("commons.price_elasticity", 1.0, 4.0,
+              "no published price elasticity for community shops or co-ops; half to twice the default"),
+    Uncertain("commons.trading_markup", 0.0, 0.3,
+              "traders' margin over unit cost is assumed; none to three times the default"),
+    Uncertain("commons.custom_build_months", 3, 24,
+              "how long a new trader takes to build its custom (the liability of newness) is assumed"),
+    Uncertain("behaviour.prospects_response", 0.0, 2.0,
+              "how strongly founders follow a kind's prospects is not measured; none to twice the default"),
+    Uncertain("behaviour.fundraising_ceiling", 0.1, 0.7,
+              "the most donations can rise is bounded by flat national giving, not measured locally"),
+    Uncertain("commons.hours_per_place", 3.75, 15.0,
+              "hours an organisation can organise per volunteer place; half to twice the default"),
+    Uncertain("commons.organiser_hours", 80.0, 320.0,
+              "volunteer hours a paid organiser can organise; half to twice the default"),
+    Uncertain("investment_fund.pass_rate", 0.1, 0.6,
+              "share of middling plans a social investment fund backs; no published acceptance rate found"),
 )
 WEIGHTS = ("weight_price", "weight_quality", "weight_social_value")
 
