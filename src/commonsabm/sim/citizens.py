@@ -324,18 +324,44 @@ class Citizens:
         if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
             free_share = free_share ** beh.free_time_response
         self.free_share = free_share
-        peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
-        propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
+        # in place, in the order the propensity's formula multiplies, so the numbers are unchanged
+        peers = self.ties @ self.active.astype(np.float32)  # active ties: whole numbers, exact in float32
+        peers = peers * self.inverse_degree
+        peers *= beh.peer_effect
+        peers += 1
+        propensity = self.motivation * free_share
+        propensity *= bandwidth
+        propensity *= peers
+        np.clip(propensity, 0.0, 1.0, out=propensity)
         draw = rng.random(self.n)
         has_time = self.free_hours > 0
-        stay = self.active & has_time & (draw < (1 - beh.quit_rate * (1 - propensity)) * (1 - wear))
-        start = ~self.active & has_time & (draw < beh.join_rate * propensity)
-        self.org[self.chance(~self.active & (self.org >= 0), beh.membership_lapse)] = -1
+        keep = np.subtract(1, propensity, out=peers)  # (1 - quit x (1 - propensity)) x (1 - wear)
+        keep *= beh.quit_rate
+        np.subtract(1, keep, out=keep)
+        keep *= 1 - wear
+        stay = draw < keep
+        stay &= self.active
+        stay &= has_time
+        propensity *= beh.join_rate
+        start = draw < propensity
+        start &= has_time
+        inactive = ~self.active
+        start &= inactive
+        inactive &= self.org >= 0
+        self.org[self.chance(inactive, beh.membership_lapse)] = -1
         seekers = np.flatnonzero(start & (self.org < 0))
         self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
-        self.active = (stay | start) & (self.org >= 0)
-        self.hours = np.where(self.active, np.minimum(
-            self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
+        stay |= start
+        stay &= self.org >= 0
+        self.active = stay
+        # computed for the volunteers only: everyone else gives no hours
+        who = np.flatnonzero(stay)
+        free = self.free_hours[who]
+        offered = free * beh.hours_share
+        offered *= 0.5 + self.motivation[who]
+        offered *= bandwidth[who]
+        self.hours = np.zeros(self.n)
+        self.hours[who] = np.minimum(offered, free, out=offered)
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:
