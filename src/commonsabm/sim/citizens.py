@@ -62,7 +62,9 @@ class Citizens:
         self.hours = np.zeros(n)
         self.free_hours = np.zeros(n)
         self.income = np.zeros(n)
-        self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
+        self.wages = np.zeros(n)  # this month's wage income, the base of a tax on earnings for a UBI
+        # kept only where such a tax can be levied (it is zero otherwise): a pass less per payment
+        self.tracks_wages = cfg.ubi.level > 0 and cfg.ubi.funding != "outside"
         self.conditional_share = np.zeros(n)
         self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
@@ -98,22 +100,26 @@ class Citizens:
         Draws only for the residents concerned, which is much cheaper than a draw for
         everyone when the mask is small (claimants, founders).
         """
-        idx = np.flatnonzero(who)
-        p = probability if np.ndim(probability) == 0 else probability[idx]
         happened = np.zeros(self.n, dtype=bool)
-        happened[idx[self.model.rng.random(len(idx)) < p]] = True
+        happened[self.happen(np.flatnonzero(who), probability)] = True
         return happened
+
+    def happen(self, idx: np.ndarray, probability: float | np.ndarray) -> np.ndarray:
+        """``chance`` for residents given by index (ascending), returning the indices it happens to;
+        a probability array is per resident (full length) or per index (as long as ``idx``)."""
+        p = probability if np.ndim(probability) == 0 or len(probability) == len(idx) else probability[idx]
+        return idx[self.model.rng.random(len(idx)) < p]
 
     # ------------------------------------------------------------------ labour market
     def change_jobs(self, automation_hazard: float, ubi_on: bool) -> None:
         """Private jobs are lost (some to automation); claimants find work."""
         cfg, rng = self.model.config, self.model.rng
         private = self.employed & (self.employer <= OUTSIDE_FIRM)
-        lose = self.chance(private, cfg.place.job_loss_rate + automation_hazard)
+        lose = self.happen(np.flatnonzero(private), cfg.place.job_loss_rate + automation_hazard)
         finding = cfg.place.job_finding_rate * (1 + (cfg.behaviour.ubi_job_finding if ubi_on else 0.0))
-        find = self.chance(self.status == UNEMPLOYED, min(finding, 1.0))
+        find = self.happen(np.flatnonzero(self.status == UNEMPLOYED), min(finding, 1.0))
         self.status[lose] = UNEMPLOYED
-        n_find = int(find.sum())
+        n_find = len(find)
         full_time = cfg.place.full_time_share / (cfg.place.full_time_share + cfg.place.part_time_share)
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
         self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
@@ -157,7 +163,8 @@ class Citizens:
     # ------------------------------------------------------------------ income
     def start_month(self) -> None:
         self.income[:] = 0.0
-        self.wages[:] = 0.0
+        if self.tracks_wages:
+            self.wages[:] = 0.0
         self.income_by_source = {}
 
     def _credit(self, who: np.ndarray | None, amounts: np.ndarray | float, payer, channel: str) -> float:
@@ -174,7 +181,7 @@ class Citizens:
         total = float(add.sum())
         self.cash += add
         self.income += add
-        if channel == "wages":
+        if channel == "wages" and self.tracks_wages:
             self.wages += add
         if payer is not None:
             payer.cash -= total
@@ -263,12 +270,13 @@ class Citizens:
         """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
         benefit for months and takes time and bandwidth while it lasts."""
         rules = self.model.config.sanctions
-        self.sanction_left[self.sanction_left > 0] -= 1
-        at_risk = (self.conditional_share > 0) & ~self.sanctioned
-        unemployed = self.status == UNEMPLOYED
-        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share
-        new = self.chance(at_risk, hazard)
-        self.sanction_left[new] = rules.duration_months
+        left = self.sanction_left
+        left -= left > 0
+        at_risk = np.flatnonzero((self.conditional_share > 0) & (left == 0))
+        unemployed = self.status[at_risk] == UNEMPLOYED
+        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share[at_risk]
+        new = self.model.rng.random(len(at_risk)) < hazard  # as ``happen``, over the at-risk residents
+        left[at_risk[new]] = rules.duration_months
         self.sanctions_this_month = int(new.sum())
         self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
@@ -283,22 +291,36 @@ class Citizens:
         Conditionality asks the commitment's hours less paid hours (Universal Credit's expected hours)."""
         cfg = self.model.config
         asked = cfg.conditionality.commitment_hours * WEEKS_PER_MONTH
-        conditionality = np.maximum(asked - paid_hours, 0.0) * self.conditional_share
-        process = cfg.sanctions.process_hours * self.sanctioned
-        care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
-        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - process - care, 0)
+        conditionality = np.subtract(asked, paid_hours)
+        np.maximum(conditionality, 0.0, out=conditionality)
+        conditionality *= self.conditional_share
+        care = np.full(len(STATUSES), cfg.time.care_hours)
+        care[INACTIVE] = cfg.time.carer_hours
+        # in place, subtracting in the formula's order
+        free = np.subtract(cfg.time.discretionary_hours, paid_hours)
+        free -= conditionality
+        free -= cfg.sanctions.process_hours * self.sanctioned
+        free -= care[self.status]
+        self.free_hours = np.maximum(free, 0, out=free)
 
     def feel_stress(self) -> None:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
         if line > 0:  # clipped before dividing, so that even a line of next to nothing cannot overflow
-            shortfall = 1.0 - np.clip(self.income, 0.0, line) / line
-            buffer = np.clip(self.cash, 0.0, 3 * line) / (3 * line)
-            target = shortfall * (1.0 - 0.5 * buffer)
+            target = np.clip(self.income, 0.0, line)
+            target /= line
+            np.subtract(1.0, target, out=target)  # the shortfall
+            buffer = np.clip(self.cash, 0.0, 3 * line)
+            buffer /= 3 * line
+            buffer *= 0.5
+            np.subtract(1.0, buffer, out=buffer)
+            target *= buffer
+            target -= self.stress
         else:  # nobody falls short of a poverty line of nothing
-            target = 0.0
-        self.stress += cfg.behaviour.stress_adjustment * (target - self.stress)
+            target = 0.0 - self.stress
+        target *= cfg.behaviour.stress_adjustment
+        self.stress += target
 
     @property
     def bandwidth(self) -> np.ndarray:
@@ -400,18 +422,21 @@ class Citizens:
         """Residents who found an organisation this month (before checking their start-up
         money); ``prospects`` scales the odds (1 at 2010's prospects, ``Founding.weights``)."""
         beh = self.model.config.behaviour
-        eligible = (self.active & (self.motivation >= beh.founding_motivation)
-                    & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
-        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
-        return np.flatnonzero(self.chance(eligible, odds))
+        who = np.flatnonzero(self.active)  # only volunteers found: a tenth of the passes over everyone
+        who = who[(self.motivation[who] >= beh.founding_motivation) & (self.skills[who] >= beh.founding_skills)
+                  & (self.stress[who] <= beh.founding_stress)]
+        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd[who]])
+        return self.happen(who, odds)
 
     # ------------------------------------------------------------------ spending
     def pay_council_tax(self, total: float) -> np.ndarray:
         """Council tax falls on residents not on benefits (council tax support covers claimants)."""
-        payers = self.status.copy()
-        liable = (payers != UNEMPLOYED) & (payers != INACTIVE)
-        count = max(int(liable.sum()), 1)
-        due = np.where(liable, np.minimum(total / count, self.cash), 0.0)
+        liable = np.ones(len(STATUSES), dtype=bool)
+        liable[[UNEMPLOYED, INACTIVE]] = False
+        liable = liable[self.status]
+        count = max(int(np.count_nonzero(liable)), 1)
+        due = np.minimum(total / count, self.cash)
+        due *= liable  # x 1 or x 0: the same as choosing, in a pass fewer
         self.cash -= due
         return due
 
@@ -419,8 +444,13 @@ class Citizens:
         """Spend this month's income, saving above the poverty line, drawing savings below it; per resident."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
-        saving = cfg.welfare.saving_rate * np.maximum(self.income - line, 0.0)
-        drawdown = np.where(self.income < line, np.minimum(line - self.income, 0.1 * self.cash), 0.0)
-        spending = np.clip(self.income - saving + drawdown, 0.0, self.cash)
+        income = self.income
+        saving = np.subtract(income, line)
+        np.maximum(saving, 0.0, out=saving)
+        saving *= cfg.welfare.saving_rate
+        below = np.flatnonzero(income < line)  # only they draw on savings
+        spending = np.subtract(income, saving, out=saving)
+        spending[below] += np.minimum(line - income[below], 0.1 * self.cash[below])
+        np.clip(spending, 0.0, self.cash, out=spending)
         self.cash -= spending
         return spending
