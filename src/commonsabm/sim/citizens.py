@@ -23,6 +23,7 @@ from commonsabm.sim.terms import (
     UNEMPLOYED,
     WEEKS_PER_MONTH,
 )
+from commonsabm.sim.volunteering import decide, match
 from commonsabm.sim.world import World
 
 
@@ -178,11 +179,29 @@ class Citizens:
             add = np.broadcast_to(np.asarray(amounts, dtype=float), (self.n,))
         else:
             add = np.where(who, amounts, 0.0)
-        total = float(add.sum())
+        self._add(add, channel == "wages")
+        return self._book(float(add.sum()), payer, channel)
+
+    def credit_apart(self, payments: list[tuple[np.ndarray, object, str]]) -> list[float]:
+        """Credit several full-length payments (amounts, payer, channel), no resident receiving
+        from more than one, in one pass over the balances; returns each one's total.
+
+        Adding nothing is exact (x + 0 = x), so this gives the same balances as crediting them
+        one by one.
+        """
+        combined = payments[0][0]
+        for amounts, _, _ in payments[1:]:
+            combined = combined + amounts
+        self._add(combined, any(channel == "wages" for _, _, channel in payments))
+        return [self._book(float(amounts.sum()), payer, channel) for amounts, payer, channel in payments]
+
+    def _add(self, add: np.ndarray, wages: bool) -> None:
         self.cash += add
         self.income += add
-        if channel == "wages" and self.tracks_wages:
+        if wages and self.tracks_wages:
             self.wages += add
+
+    def _book(self, total: float, payer, channel: str) -> float:
         if payer is not None:
             payer.cash -= total
             self.model.ledger.record(payer.sector, "citizens", total, channel)
@@ -339,51 +358,7 @@ class Citizens:
         further chance of stopping because their organisation's volunteers are worn out. The
         hours set are those offered; the model then bounds them (``volunteering.absorb``).
         """
-        cfg, rng = self.model.config, self.model.rng
-        beh = cfg.behaviour
-        bandwidth = self.bandwidth_now = self.bandwidth
-        free_share = self.free_hours / cfg.time.discretionary_hours
-        if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
-            free_share = free_share ** beh.free_time_response
-        self.free_share = free_share
-        # in place, in the order the propensity's formula multiplies, so the numbers are unchanged
-        peers = self.ties @ self.active.astype(np.float32)  # active ties: whole numbers, exact in float32
-        peers = peers * self.inverse_degree
-        peers *= beh.peer_effect
-        peers += 1
-        propensity = self.motivation * free_share
-        propensity *= bandwidth
-        propensity *= peers
-        np.clip(propensity, 0.0, 1.0, out=propensity)
-        draw = rng.random(self.n)
-        has_time = self.free_hours > 0
-        keep = np.subtract(1, propensity, out=peers)  # (1 - quit x (1 - propensity)) x (1 - wear)
-        keep *= beh.quit_rate
-        np.subtract(1, keep, out=keep)
-        keep *= 1 - wear
-        stay = draw < keep
-        stay &= self.active
-        stay &= has_time
-        propensity *= beh.join_rate
-        start = draw < propensity
-        start &= has_time
-        inactive = ~self.active
-        start &= inactive
-        inactive &= self.org >= 0
-        self.org[self.chance(inactive, beh.membership_lapse)] = -1
-        seekers = np.flatnonzero(start & (self.org < 0))
-        self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
-        stay |= start
-        stay &= self.org >= 0
-        self.active = stay
-        # computed for the volunteers only: everyone else gives no hours
-        who = np.flatnonzero(stay)
-        free = self.free_hours[who]
-        offered = free * beh.hours_share
-        offered *= 0.5 + self.motivation[who]
-        offered *= bandwidth[who]
-        self.hours = np.zeros(self.n)
-        self.hours[who] = np.minimum(offered, free, out=offered)
+        decide(self, org_index, org_nbhd, room, wear)
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:
@@ -392,31 +367,8 @@ class Citizens:
         The organisations are given as arrays (register index, neighbourhood, room); the
         result holds register indices.
         """
-        rng = self.model.rng
-        chosen = np.full(len(seekers), -1, dtype=np.int32)
-        if len(seekers) == 0 or room.sum() <= 0:
-            return chosen
-        reach = self.model.config.network.reach
-        target = (self.nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % self.n_nbhd
-        order = np.argsort(org_nbhd, kind="stable")
-        cum = np.cumsum(room[order].astype(float))
-        bounds = np.searchsorted(org_nbhd[order], np.arange(self.n_nbhd + 1))
-        lo = np.where(bounds[:-1] > 0, cum[bounds[:-1] - 1], 0.0)
-        total = cum[bounds[1:] - 1] - lo if len(cum) else np.zeros(self.n_nbhd)
-        total = np.where(bounds[1:] > bounds[:-1], total, 0.0)
-        ok = total[target] > 0
-        pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
-        candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
-        # first come, first served: accept seekers up to each organisation's room
-        by_org = np.argsort(candidate, kind="stable")
-        sorted_org = candidate[by_org]
-        first = np.searchsorted(sorted_org, sorted_org, side="left")
-        rank = np.empty_like(by_org)
-        rank[by_org] = np.arange(len(by_org)) - first
-        accepted = rank < room[candidate]
-        idx = np.flatnonzero(ok)
-        chosen[idx[accepted]] = org_index[candidate[accepted]]
-        return chosen
+        return match(self.model.rng, self.nbhd, self.n_nbhd, self.model.config.network.reach,
+                     seekers, org_index, org_nbhd, room)
 
     def founders(self, demonstration: np.ndarray, prospects: float = 1.0) -> np.ndarray:
         """Residents who found an organisation this month (before checking their start-up
