@@ -280,8 +280,8 @@ class Citizens:
         by_status = np.array([0.0, 0.0, jobseeker, max(welfare.carer_benefit - replaced, 0.0), 0.0])
         benefits = by_status[self.status]
         benefits[self.sanctioned] = 0.0
-        self._credit(None, benefits, outside, "benefits")
-        self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
+        pensions = np.where(self.status == RETIRED, welfare.pension, 0.0)  # nobody retired draws a benefit
+        self.credit_apart([(benefits, outside, "benefits"), (pensions, outside, "pensions")])
         if ubi_level > 0:  # paid by the council when a local tax funds it (ubi.funding)
             self._credit(None, ubi_level, outside if ubi_payer is None else ubi_payer, "ubi")
 
@@ -326,20 +326,14 @@ class Citizens:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
+        change = np.negative(self.stress)  # towards a target of 0 (no shortfall: exactly 0 below)
         if line > 0:  # clipped before dividing, so that even a line of next to nothing cannot overflow
-            target = np.clip(self.income, 0.0, line)
-            target /= line
-            np.subtract(1.0, target, out=target)  # the shortfall
-            buffer = np.clip(self.cash, 0.0, 3 * line)
-            buffer /= 3 * line
-            buffer *= 0.5
-            np.subtract(1.0, buffer, out=buffer)
-            target *= buffer
-            target -= self.stress
-        else:  # nobody falls short of a poverty line of nothing
-            target = 0.0 - self.stress
-        target *= cfg.behaviour.stress_adjustment
-        self.stress += target
+            short = np.flatnonzero(self.income < line)  # only they have a shortfall
+            shortfall = 1.0 - np.clip(self.income[short], 0.0, line) / line
+            buffer = np.clip(self.cash[short], 0.0, 3 * line) / (3 * line)
+            change[short] += shortfall * (1.0 - 0.5 * buffer)
+        change *= cfg.behaviour.stress_adjustment
+        self.stress += change
 
     @property
     def bandwidth(self) -> np.ndarray:
