@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
+from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import LOCAL_PRIVATE, OUTSIDE_FIRM
 from commonsabm.sim.world import World
 
@@ -61,7 +62,7 @@ class LocalEconomy:
         citizens = model.citizens
         # Citizens.wage_bill for both kinds of firm in one product: hours are nothing out of work
         pay = citizens.wage_rate * hours
-        bill = np.where(citizens.employer == LOCAL_PRIVATE, pay, 0.0)
+        bill = only(citizens.employer == LOCAL_PRIVATE, pay)
         total = float(bill.sum())
         exports = ledger.pay(self.outside, self.local_private, model.config.economy.export_share * total, "exports")
         self.sell(exports)
@@ -70,7 +71,7 @@ class LocalEconomy:
         scale = 1.0 if cash >= total else cash / total if total > 0 else 0.0
         if scale != 1.0:  # paid in full, the bill is what is paid (x 1 is exact)
             bill *= scale
-        outside_bill = np.where(citizens.employer == OUTSIDE_FIRM, pay, 0.0)
+        outside_bill = only(citizens.employer == OUTSIDE_FIRM, pay)
         self.wages_paid, _ = citizens.credit_apart([(bill, self.local_private, "wages"),
                                                     (outside_bill, self.outside, "wages")])
 
