@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from commonsabm import CommonsModel
+from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import INACTIVE, PART_TIME, RETIRED, UNEMPLOYED, WEEKS_PER_MONTH
 
 
@@ -119,3 +120,13 @@ def test_wages_are_kept_where_a_tax_on_earnings_can_be_levied(funding):
         assert citizens.wages.sum() > 0
     else:
         assert not citizens.wages.any()
+
+
+def test_only_is_np_where_for_amounts_paid():
+    rng = np.random.default_rng(5)
+    mask = rng.random(1000) < 0.4
+    for values in (rng.lognormal(size=1000), 0.0, 650.0, np.zeros(1000)):
+        chosen = only(mask, values)
+        expected = np.where(mask, values, 0.0)
+        assert same(chosen, expected) and not np.signbit(chosen).any()
+        assert chosen.sum() == expected.sum()  # the same numbers in the same places: the same total

@@ -244,7 +244,8 @@ class Citizens:
         if not orgs:
             return
         per_member = np.zeros(len(self.model.organisations) + 1)
-        members = np.bincount(self.org + 1, minlength=len(per_member))
+        slot = self.org + 1
+        members = np.bincount(slot, minlength=len(per_member))
         everyone = 0.0
         for org, amount in zip(orgs, amounts):
             org.cash -= amount
@@ -253,7 +254,10 @@ class Citizens:
             else:
                 everyone += amount
         per_member[0] = 0.0
-        self._credit(None, per_member[self.org + 1] + everyone / self.n, None, channel)
+        shares = np.take(per_member, slot)
+        if everyone:  # adding a share of nothing changes nothing: skip the pass
+            shares += everyone / self.n
+        self._credit(None, shares, None, channel)
         self.model.ledger.record("commons", "citizens", float(sum(amounts)), channel)
 
     def credit_in_proportion(self, weights: np.ndarray, amount: float, payer, channel: str) -> None:
