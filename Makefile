@@ -46,7 +46,9 @@ clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis test-artifacts
 
 .PHONY: bench
-# Speed and scale benchmarks, and the explorer's redraw in Chromium (several minutes; not part of make test)
+# Issue 16's speed and scale targets beside the Boltzmann anchor, today's code (benchmarks/reference.txt)
+# timed in turn, and the debate sweep (about 20 minutes; not part of make test), then the explorer's
+# redraw in Chromium. BENCH_ARGS=--quick (a minute or two) or --skip-sweep; see benchmarks/bench.py --help
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/explorer.py

@@ -25,8 +25,8 @@ from commonsabm.params.app import MODES, AppConfig
 from commonsabm.params.checks import check, check_values, conf_dir
 from commonsabm.params.errors import describe, reject_unknown_keys
 from commonsabm.params.schema import SECTIONS, ModelConfig
-from commonsabm.runs.jobs import (RunExists, Stopped, check_target, guard_command, note_sweep, stop_command,
-                                  watch_from_the_start)
+from commonsabm.runs.jobs import RunExists, Stopped, check_target
+from commonsabm.runs.stopping import exit_stopped, guard_command, note_sweep, received, watch_from_the_start
 
 ConfigStore.instance().store(name="schema", node=AppConfig)
 # the environment of the Python running this command, for the cluster launcher's set-up lines
@@ -166,6 +166,8 @@ def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
         print(f"commonsabm: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except Exception as exc:  # noqa: BLE001 - any failure here is a bad config
+        if received() is not None:
+            raise  # a follow-on of a stopping signal, not a bad config: main says what stopped
         if os.environ.get("COMMONSABM_DEBUG"):
             raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc
         print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
@@ -196,16 +198,23 @@ def main() -> None:
     debug = bool(os.environ.get("COMMONSABM_DEBUG")) or bool(os.environ.get("HYDRA_FULL_ERROR"))
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us, so we can say them in one line
     guard_command()
+    # a signal decides the ending, whatever it was turned into on its way here (runs.stopping)
+    stopped_by = None
     try:
         _hydra_main()
-    except SystemExit:
-        raise
     except KeyboardInterrupt:
-        sys.exit(stop_command(signal.SIGINT))
+        stopped_by = signal.SIGINT
     except Stopped:
-        sys.exit(stop_command(signal.SIGTERM))
-    except Exception as exc:  # noqa: BLE001 - every failure becomes one clear line
-        if debug:
+        stopped_by = signal.SIGTERM
+    except SystemExit:
+        if received() is None:
             raise
-        print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
-        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one clear line
+        if received() is None:
+            if debug:
+                raise
+            print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
+            sys.exit(2)
+    signum = received() or stopped_by
+    if signum is not None:
+        exit_stopped(signum)

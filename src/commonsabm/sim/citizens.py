@@ -23,7 +23,19 @@ from commonsabm.sim.terms import (
     UNEMPLOYED,
     WEEKS_PER_MONTH,
 )
+from commonsabm.sim.volunteering import decide, match
 from commonsabm.sim.world import World
+
+
+def only(mask: np.ndarray, values: np.ndarray | float) -> np.ndarray:
+    """``values`` where ``mask`` holds, else 0: ``np.where(mask, values, 0.0)`` as a product.
+
+    np.where branches on every resident and, with a mask as mixed as these (who is retired,
+    who works for local firms), is several times slower than multiplying by the mask. For
+    values finite and not negative, as every amount here is, the numbers are the same
+    (x * 1 = x, x * 0 = +0).
+    """
+    return np.multiply(values, mask)
 
 
 class Citizens:
@@ -62,7 +74,9 @@ class Citizens:
         self.hours = np.zeros(n)
         self.free_hours = np.zeros(n)
         self.income = np.zeros(n)
-        self.wages = np.zeros(n)  # this month's wage income, the base of a local income tax
+        self.wages = np.zeros(n)  # this month's wage income, the base of a tax on earnings for a UBI
+        # kept only where such a tax can be levied (it is zero otherwise): a pass less per payment
+        self.tracks_wages = cfg.ubi.level > 0 and cfg.ubi.funding != "outside"
         self.conditional_share = np.zeros(n)
         self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
@@ -98,22 +112,26 @@ class Citizens:
         Draws only for the residents concerned, which is much cheaper than a draw for
         everyone when the mask is small (claimants, founders).
         """
-        idx = np.flatnonzero(who)
-        p = probability if np.ndim(probability) == 0 else probability[idx]
         happened = np.zeros(self.n, dtype=bool)
-        happened[idx[self.model.rng.random(len(idx)) < p]] = True
+        happened[self.happen(np.flatnonzero(who), probability)] = True
         return happened
+
+    def happen(self, idx: np.ndarray, probability: float | np.ndarray) -> np.ndarray:
+        """``chance`` for residents given by index (ascending), returning the indices it happens to;
+        a probability array is per resident (full length) or per index (as long as ``idx``)."""
+        p = probability if np.ndim(probability) == 0 or len(probability) == len(idx) else probability[idx]
+        return idx[self.model.rng.random(len(idx)) < p]
 
     # ------------------------------------------------------------------ labour market
     def change_jobs(self, automation_hazard: float, ubi_on: bool) -> None:
         """Private jobs are lost (some to automation); claimants find work."""
         cfg, rng = self.model.config, self.model.rng
         private = self.employed & (self.employer <= OUTSIDE_FIRM)
-        lose = self.chance(private, cfg.place.job_loss_rate + automation_hazard)
+        lose = self.happen(np.flatnonzero(private), cfg.place.job_loss_rate + automation_hazard)
         finding = cfg.place.job_finding_rate * (1 + (cfg.behaviour.ubi_job_finding if ubi_on else 0.0))
-        find = self.chance(self.status == UNEMPLOYED, min(finding, 1.0))
+        find = self.happen(np.flatnonzero(self.status == UNEMPLOYED), min(finding, 1.0))
         self.status[lose] = UNEMPLOYED
-        n_find = int(find.sum())
+        n_find = len(find)
         full_time = cfg.place.full_time_share / (cfg.place.full_time_share + cfg.place.part_time_share)
         self.status[find] = np.where(rng.random(n_find) < full_time, FULL_TIME, PART_TIME)
         self.employer[find] = np.where(rng.random(n_find) < cfg.economy.local_employer_share,
@@ -146,7 +164,7 @@ class Citizens:
         """Paid hours this month; a UBI trims workers' hours in proportion to its level against the
         jobseeker benefit, up to three times it (Mincome: -1% to -5% near the benefit; docs/ODD.md §7.3)."""
         cfg = self.model.config
-        hours = np.array([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0])[self.status]
+        hours = np.take([cfg.time.full_time_hours, cfg.time.part_time_hours, 0.0, 0.0, 0.0], self.status)
         if ubi_level > 0:
             benefit = cfg.welfare.jobseeker_benefit
             # set against the benefit it stands in for; where there is none, it is as large as the cap
@@ -157,7 +175,8 @@ class Citizens:
     # ------------------------------------------------------------------ income
     def start_month(self) -> None:
         self.income[:] = 0.0
-        self.wages[:] = 0.0
+        if self.tracks_wages:
+            self.wages[:] = 0.0
         self.income_by_source = {}
 
     def _credit(self, who: np.ndarray | None, amounts: np.ndarray | float, payer, channel: str) -> float:
@@ -170,12 +189,30 @@ class Citizens:
         if who is None:
             add = np.broadcast_to(np.asarray(amounts, dtype=float), (self.n,))
         else:
-            add = np.where(who, amounts, 0.0)
-        total = float(add.sum())
+            add = only(who, amounts) if np.ndim(amounts) == 0 and 0 <= amounts < np.inf else np.where(who, amounts, 0.0)
+        self._add(add, channel == "wages")
+        return self._book(float(add.sum()), payer, channel)
+
+    def credit_apart(self, payments: list[tuple[np.ndarray, object, str]]) -> list[float]:
+        """Credit several full-length payments (amounts, payer, channel), no resident receiving
+        from more than one, in one pass over the balances; returns each one's total.
+
+        Adding nothing is exact (x + 0 = x), so this gives the same balances as crediting them
+        one by one.
+        """
+        combined = payments[0][0]
+        for amounts, _, _ in payments[1:]:
+            combined = combined + amounts
+        self._add(combined, any(channel == "wages" for _, _, channel in payments))
+        return [self._book(float(amounts.sum()), payer, channel) for amounts, payer, channel in payments]
+
+    def _add(self, add: np.ndarray, wages: bool) -> None:
         self.cash += add
         self.income += add
-        if channel == "wages":
+        if wages and self.tracks_wages:
             self.wages += add
+
+    def _book(self, total: float, payer, channel: str) -> float:
         if payer is not None:
             payer.cash -= total
             self.model.ledger.record(payer.sector, "citizens", total, channel)
@@ -187,10 +224,10 @@ class Citizens:
         if pool <= 0:
             return 0.0
         workers = self.employed & (self.employer == employer)
-        count = int(workers.sum())
+        count = np.count_nonzero(workers)
         if count == 0:  # a pool with nobody on the payroll goes to the claimants it would hire
             workers = self.status == UNEMPLOYED
-            count = int(workers.sum())
+            count = np.count_nonzero(workers)
             if count == 0:
                 workers, count = None, self.n
         return self._credit(workers, pool / count, payer, "wages")
@@ -207,7 +244,8 @@ class Citizens:
         if not orgs:
             return
         per_member = np.zeros(len(self.model.organisations) + 1)
-        members = np.bincount(self.org + 1, minlength=len(per_member))
+        slot = self.org + 1
+        members = np.bincount(slot, minlength=len(per_member))
         everyone = 0.0
         for org, amount in zip(orgs, amounts):
             org.cash -= amount
@@ -216,7 +254,10 @@ class Citizens:
             else:
                 everyone += amount
         per_member[0] = 0.0
-        self._credit(None, per_member[self.org + 1] + everyone / self.n, None, channel)
+        shares = np.take(per_member, slot)
+        if everyone:  # adding a share of nothing changes nothing: skip the pass
+            shares += everyone / self.n
+        self._credit(None, shares, None, channel)
         self.model.ledger.record("commons", "citizens", float(sum(amounts)), channel)
 
     def credit_in_proportion(self, weights: np.ndarray, amount: float, payer, channel: str) -> None:
@@ -227,7 +268,7 @@ class Citizens:
 
     def wage_bill(self, employer: int, hours: np.ndarray) -> np.ndarray:
         """Individual wages owed by an employer that pays by the hour (zero for everyone else)."""
-        return np.where(self.employed & (self.employer == employer), self.wage_rate * hours, 0.0)
+        return only(self.employed & (self.employer == employer), self.wage_rate * hours)
 
     def in_work_claimants(self, reach: float) -> np.ndarray:
         """Part-time workers on Universal Credit with work-search requirements: those paid in the lowest
@@ -247,15 +288,15 @@ class Citizens:
         jobseeker = max(welfare.jobseeker_benefit - replaced, 0.0)
         # without a jobseeker benefit there is nothing to make conditional, or to sanction
         conditional = jobseeker / welfare.jobseeker_benefit if welfare.jobseeker_benefit > 0 else 0.0
-        self.conditional_share = np.where(claimants, conditional, 0.0)
+        self.conditional_share = only(claimants, conditional)
         self.sanction()
         outside = self.model.economy.outside
         # one lookup by status instead of a masked pass per benefit
         by_status = np.array([0.0, 0.0, jobseeker, max(welfare.carer_benefit - replaced, 0.0), 0.0])
-        benefits = by_status[self.status]
+        benefits = np.take(by_status, self.status)
         benefits[self.sanctioned] = 0.0
-        self._credit(None, benefits, outside, "benefits")
-        self._credit(self.status == RETIRED, welfare.pension, outside, "pensions")
+        pensions = only(self.status == RETIRED, welfare.pension)  # nobody retired draws a benefit
+        self.credit_apart([(benefits, outside, "benefits"), (pensions, outside, "pensions")])
         if ubi_level > 0:  # paid by the council when a local tax funds it (ubi.funding)
             self._credit(None, ubi_level, outside if ubi_payer is None else ubi_payer, "ubi")
 
@@ -263,12 +304,13 @@ class Citizens:
         """Conditional claimants face a monthly sanction hazard (lower in work); a sanction stops
         benefit for months and takes time and bandwidth while it lasts."""
         rules = self.model.national.sanction_rules(self.model.month)
-        self.sanction_left[self.sanction_left > 0] -= 1
-        at_risk = (self.conditional_share > 0) & ~self.sanctioned
-        unemployed = self.status == UNEMPLOYED
-        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share
-        new = self.chance(at_risk, hazard)
-        self.sanction_left[new] = rules.duration_months
+        left = self.sanction_left
+        left -= left > 0
+        at_risk = np.flatnonzero((self.conditional_share > 0) & (left == 0))
+        unemployed = self.status[at_risk] == UNEMPLOYED
+        hazard = np.where(unemployed, rules.monthly_rate, rules.in_work_rate) * self.conditional_share[at_risk]
+        new = self.model.rng.random(len(at_risk)) < hazard  # as ``happen``, over the at-risk residents
+        left[at_risk[new]] = rules.duration_months
         self.sanctions_this_month = int(new.sum())
         self.jobseeker_sanctions_this_month = int((new & unemployed).sum())
 
@@ -284,22 +326,30 @@ class Citizens:
         model = self.model
         cfg = model.config
         asked = model.national.conditionality_rules(model.month).commitment_hours * WEEKS_PER_MONTH
-        conditionality = np.maximum(asked - paid_hours, 0.0) * self.conditional_share
-        process = model.national.sanction_rules(model.month).process_hours * self.sanctioned
-        care = np.where(self.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
-        self.free_hours = np.maximum(cfg.time.discretionary_hours - paid_hours - conditionality - process - care, 0)
+        conditionality = np.subtract(asked, paid_hours)
+        np.maximum(conditionality, 0.0, out=conditionality)
+        conditionality *= self.conditional_share
+        care = np.full(len(STATUSES), cfg.time.care_hours)
+        care[INACTIVE] = cfg.time.carer_hours
+        # in place, subtracting in the formula's order
+        free = np.subtract(cfg.time.discretionary_hours, paid_hours)
+        free -= conditionality
+        free -= model.national.sanction_rules(model.month).process_hours * self.sanctioned
+        free -= np.take(care, self.status)
+        self.free_hours = np.maximum(free, 0, out=free)
 
     def feel_stress(self) -> None:
         """Stress follows the income shortfall, softened by savings; a sanction cuts income to nothing."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
+        change = np.negative(self.stress)  # towards a target of 0 (no shortfall: exactly 0 below)
         if line > 0:  # clipped before dividing, so that even a line of next to nothing cannot overflow
-            shortfall = 1.0 - np.clip(self.income, 0.0, line) / line
-            buffer = np.clip(self.cash, 0.0, 3 * line) / (3 * line)
-            target = shortfall * (1.0 - 0.5 * buffer)
-        else:  # nobody falls short of a poverty line of nothing
-            target = 0.0
-        self.stress += cfg.behaviour.stress_adjustment * (target - self.stress)
+            short = np.flatnonzero(self.income < line)  # only they have a shortfall
+            shortfall = 1.0 - np.clip(self.income[short], 0.0, line) / line
+            buffer = np.clip(self.cash[short], 0.0, 3 * line) / (3 * line)
+            change[short] += shortfall * (1.0 - 0.5 * buffer)
+        change *= cfg.behaviour.stress_adjustment
+        self.stress += change
 
     @property
     def bandwidth(self) -> np.ndarray:
@@ -318,25 +368,7 @@ class Citizens:
         further chance of stopping because their organisation's volunteers are worn out. The
         hours set are those offered; the model then bounds them (``volunteering.absorb``).
         """
-        cfg, rng = self.model.config, self.model.rng
-        beh = cfg.behaviour
-        bandwidth = self.bandwidth_now = self.bandwidth
-        free_share = self.free_hours / cfg.time.discretionary_hours
-        if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
-            free_share = free_share ** beh.free_time_response
-        self.free_share = free_share
-        peers = (self.ties @ self.active.astype(np.float32)) * self.inverse_degree
-        propensity = np.clip(self.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
-        draw = rng.random(self.n)
-        has_time = self.free_hours > 0
-        stay = self.active & has_time & (draw < (1 - beh.quit_rate * (1 - propensity)) * (1 - wear))
-        start = ~self.active & has_time & (draw < beh.join_rate * propensity)
-        self.org[self.chance(~self.active & (self.org >= 0), beh.membership_lapse)] = -1
-        seekers = np.flatnonzero(start & (self.org < 0))
-        self.org[seekers] = self.join(seekers, org_index, org_nbhd, room)
-        self.active = (stay | start) & (self.org >= 0)
-        self.hours = np.where(self.active, np.minimum(
-            self.free_hours * beh.hours_share * (0.5 + self.motivation) * bandwidth, self.free_hours), 0.0)
+        decide(self, org_index, org_nbhd, room, wear)
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:
@@ -345,48 +377,28 @@ class Citizens:
         The organisations are given as arrays (register index, neighbourhood, room); the
         result holds register indices.
         """
-        rng = self.model.rng
-        chosen = np.full(len(seekers), -1, dtype=np.int32)
-        if len(seekers) == 0 or room.sum() <= 0:
-            return chosen
-        reach = self.model.config.network.reach
-        target = (self.nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % self.n_nbhd
-        order = np.argsort(org_nbhd, kind="stable")
-        cum = np.cumsum(room[order].astype(float))
-        bounds = np.searchsorted(org_nbhd[order], np.arange(self.n_nbhd + 1))
-        lo = np.where(bounds[:-1] > 0, cum[bounds[:-1] - 1], 0.0)
-        total = cum[bounds[1:] - 1] - lo if len(cum) else np.zeros(self.n_nbhd)
-        total = np.where(bounds[1:] > bounds[:-1], total, 0.0)
-        ok = total[target] > 0
-        pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
-        candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
-        # first come, first served: accept seekers up to each organisation's room
-        by_org = np.argsort(candidate, kind="stable")
-        sorted_org = candidate[by_org]
-        first = np.searchsorted(sorted_org, sorted_org, side="left")
-        rank = np.empty_like(by_org)
-        rank[by_org] = np.arange(len(by_org)) - first
-        accepted = rank < room[candidate]
-        idx = np.flatnonzero(ok)
-        chosen[idx[accepted]] = org_index[candidate[accepted]]
-        return chosen
+        return match(self.model.rng, self.nbhd, self.n_nbhd, self.model.config.network.reach,
+                     seekers, org_index, org_nbhd, room)
 
     def founders(self, demonstration: np.ndarray, prospects: float = 1.0) -> np.ndarray:
         """Residents who found an organisation this month (before checking their start-up
         money); ``prospects`` scales the odds (1 at 2010's prospects, ``Founding.weights``)."""
         beh = self.model.config.behaviour
-        eligible = (self.active & (self.motivation >= beh.founding_motivation)
-                    & (self.skills >= beh.founding_skills) & (self.stress <= beh.founding_stress))
-        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd])
-        return np.flatnonzero(self.chance(eligible, odds))
+        who = np.flatnonzero(self.active)  # only volunteers found: a tenth of the passes over everyone
+        who = who[(self.motivation[who] >= beh.founding_motivation) & (self.skills[who] >= beh.founding_skills)
+                  & (self.stress[who] <= beh.founding_stress)]
+        odds = prospects * beh.founding_rate * (1 + beh.demonstration_effect * demonstration[self.nbhd[who]])
+        return self.happen(who, odds)
 
     # ------------------------------------------------------------------ spending
     def pay_council_tax(self, total: float) -> np.ndarray:
         """Council tax falls on residents not on benefits (council tax support covers claimants)."""
-        payers = self.status.copy()
-        liable = (payers != UNEMPLOYED) & (payers != INACTIVE)
-        count = max(int(liable.sum()), 1)
-        due = np.where(liable, np.minimum(total / count, self.cash), 0.0)
+        liable = np.ones(len(STATUSES), dtype=bool)
+        liable[[UNEMPLOYED, INACTIVE]] = False
+        liable = np.take(liable, self.status)
+        count = max(int(np.count_nonzero(liable)), 1)
+        due = np.minimum(total / count, self.cash)
+        due *= liable  # x 1 or x 0: the same as choosing, in a pass fewer
         self.cash -= due
         return due
 
@@ -394,8 +406,13 @@ class Citizens:
         """Spend this month's income, saving above the poverty line, drawing savings below it; per resident."""
         cfg = self.model.config
         line = cfg.welfare.poverty_line
-        saving = cfg.welfare.saving_rate * np.maximum(self.income - line, 0.0)
-        drawdown = np.where(self.income < line, np.minimum(line - self.income, 0.1 * self.cash), 0.0)
-        spending = np.clip(self.income - saving + drawdown, 0.0, self.cash)
+        income = self.income
+        saving = np.subtract(income, line)
+        np.maximum(saving, 0.0, out=saving)
+        saving *= cfg.welfare.saving_rate
+        below = np.flatnonzero(income < line)  # only they draw on savings
+        spending = np.subtract(income, saving, out=saving)
+        spending[below] += np.minimum(line - income[below], 0.1 * self.cash[below])
+        np.clip(spending, 0.0, self.cash, out=spending)
         self.cash -= spending
         return spending

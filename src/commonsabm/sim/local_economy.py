@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
+from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import LOCAL_PRIVATE, OUTSIDE_FIRM
 from commonsabm.sim.world import World
 
@@ -59,15 +60,20 @@ class LocalEconomy:
         """Local firms pay their staff, earning part of the bill from customers outside."""
         model, ledger = self.model, self.model.ledger
         citizens = model.citizens
-        bill = citizens.wage_bill(LOCAL_PRIVATE, hours)
+        # Citizens.wage_bill for both kinds of firm in one product: hours are nothing out of work
+        pay = citizens.wage_rate * hours
+        bill = only(citizens.employer == LOCAL_PRIVATE, pay)
         total = float(bill.sum())
         exports = ledger.pay(self.outside, self.local_private, model.config.economy.export_share * total, "exports")
         self.sell(exports)
         cash = self.local_private.cash
         # compared before dividing: over a wage bill of next to nothing the ratio would overflow
         scale = 1.0 if cash >= total else cash / total if total > 0 else 0.0
-        self.wages_paid = citizens.earn_wages(bill * scale, self.local_private)
-        citizens.earn_wages(citizens.wage_bill(OUTSIDE_FIRM, hours), self.outside)
+        if scale != 1.0:  # paid in full, the bill is what is paid (x 1 is exact)
+            bill *= scale
+        outside_bill = only(citizens.employer == OUTSIDE_FIRM, pay)
+        self.wages_paid, _ = citizens.credit_apart([(bill, self.local_private, "wages"),
+                                                    (outside_bill, self.outside, "wages")])
 
     def pay_out_surplus(self) -> None:
         """Cash above two months of wages goes out: part as profit to local owners, the rest outside."""

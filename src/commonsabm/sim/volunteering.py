@@ -46,6 +46,96 @@ def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray) -> tuple[np
     return offered * scale[slot], offered_by
 
 
+def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
+           wear: np.ndarray | float) -> None:
+    """``Citizens.volunteer``: who volunteers this month and the hours they offer.
+
+    Whole-array steps in place, in the order each formula is written, so that reusing the
+    arrays changes no number; the questions that concern only this month's volunteers (who
+    stays, their hours) are asked of them alone.
+    """
+    cfg, rng = citizens.model.config, citizens.model.rng
+    beh = cfg.behaviour
+    bandwidth = citizens.bandwidth_now = citizens.bandwidth
+    free_share = citizens.free_hours / cfg.time.discretionary_hours
+    if beh.free_time_response != 1.0:  # a power over every resident is costly; skip it when linear
+        free_share = free_share ** beh.free_time_response
+    citizens.free_share = free_share
+    # in place, in the order the propensity's formula multiplies, so the numbers are unchanged
+    peers = citizens.ties @ citizens.active.astype(np.float32)  # active ties: whole numbers, exact in float32
+    peers = peers * citizens.inverse_degree
+    peers *= beh.peer_effect
+    peers += 1
+    propensity = citizens.motivation * free_share
+    propensity *= bandwidth
+    propensity *= peers
+    np.clip(propensity, 0.0, 1.0, out=propensity)
+    draw = rng.random(citizens.n)
+    has_time = citizens.free_hours > 0
+    # who stays is a question for this month's volunteers only (about a quarter of residents)
+    was = np.flatnonzero(citizens.active)
+    keep = np.subtract(1, propensity[was])  # (1 - quit x (1 - propensity)) x (1 - wear)
+    keep *= beh.quit_rate
+    np.subtract(1, keep, out=keep)
+    keep *= 1 - (wear[was] if np.ndim(wear) else wear)
+    stays = was[(draw[was] < keep) & has_time[was]]
+    propensity *= beh.join_rate
+    start = draw < propensity
+    start &= has_time
+    start[was] = False
+    idle = citizens.org >= 0  # members who did not volunteer may let their membership lapse
+    idle[was] = False
+    citizens.org[citizens.happen(np.flatnonzero(idle), beh.membership_lapse)] = -1
+    seekers = np.flatnonzero(start & (citizens.org < 0))
+    citizens.org[seekers] = citizens.join(seekers, org_index, org_nbhd, room)
+    start &= citizens.org >= 0
+    start[stays[citizens.org[stays] >= 0]] = True
+    citizens.active = start
+    # computed for the volunteers only: everyone else gives no hours
+    who = np.flatnonzero(start)
+    free = citizens.free_hours[who]
+    offered = free * beh.hours_share
+    offered *= 0.5 + citizens.motivation[who]
+    offered *= bandwidth[who]
+    citizens.hours = np.zeros(citizens.n)
+    citizens.hours[who] = np.minimum(offered, free, out=offered)
+
+
+def match(rng: np.random.Generator, nbhd: np.ndarray, n_nbhd: int, reach: int, seekers: np.ndarray,
+          org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Match seekers (residents, by index) to organisations within ``reach`` neighbourhoods of
+    theirs that have room; -1 where none does (``Citizens.join``).
+
+    All at once, with no loop over seekers: each seeker picks a neighbourhood within reach,
+    then an organisation there with chance in proportion to its room; organisations accept
+    seekers in order of resident index up to their room. The organisations are given as
+    arrays (register index, neighbourhood, room); the result holds register indices.
+    """
+    chosen = np.full(len(seekers), -1, dtype=np.int32)
+    if len(seekers) == 0 or room.sum() <= 0:
+        return chosen
+    target = (nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % n_nbhd
+    order = np.argsort(org_nbhd, kind="stable")
+    cum = np.cumsum(room[order].astype(float))
+    bounds = np.searchsorted(org_nbhd[order], np.arange(n_nbhd + 1))
+    lo = np.where(bounds[:-1] > 0, cum[bounds[:-1] - 1], 0.0)
+    total = cum[bounds[1:] - 1] - lo if len(cum) else np.zeros(n_nbhd)
+    total = np.where(bounds[1:] > bounds[:-1], total, 0.0)
+    ok = total[target] > 0
+    pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
+    candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
+    # first come, first served: accept seekers up to each organisation's room
+    by_org = np.argsort(candidate, kind="stable")
+    sorted_org = candidate[by_org]
+    first = np.searchsorted(sorted_org, sorted_org, side="left")
+    rank = np.empty_like(by_org)
+    rank[by_org] = np.arange(len(by_org)) - first
+    accepted = rank < room[candidate]
+    idx = np.flatnonzero(ok)
+    chosen[idx[accepted]] = org_index[candidate[accepted]]
+    return chosen
+
+
 class TimeIncomeSplit:
     """The change in volunteering between a reference window and the run's end, split into
     time (free hours) and income (bandwidth), by a two-factor Shapley decomposition.

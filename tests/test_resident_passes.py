@@ -1,0 +1,132 @@
+"""The residents' monthly steps, rewritten to make fewer passes over the arrays (in place, by
+status lookup, over the residents concerned only), compute exactly what the formulas as
+written compute: each is checked here, bit for bit, against the formula evaluated over
+every resident, on the state of a running model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from commonsabm import CommonsModel
+from commonsabm.sim.citizens import only
+from commonsabm.sim.terms import INACTIVE, PART_TIME, RETIRED, UNEMPLOYED, WEEKS_PER_MONTH
+
+
+@pytest.fixture()
+def model() -> CommonsModel:
+    model = CommonsModel(population=3000, end="2012-12", rng=11)
+    for _ in range(3):
+        model.step()
+    return model
+
+
+def same(a, b) -> bool:
+    return np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_chance_by_index_draws_what_chance_by_mask_draws(model):
+    citizens, rng = model.citizens, model.rng
+    who = citizens.status == UNEMPLOYED
+    p = np.linspace(0.0, 1.0, citizens.n)
+    state = rng.bit_generator.state
+    by_mask = citizens.chance(who, p)
+    for probability in (p, p[who]):  # full length, or one per resident asked
+        rng.bit_generator.state = state
+        assert same(citizens.happen(np.flatnonzero(who), probability), np.flatnonzero(by_mask))
+
+
+def test_stress_time_spending_and_council_tax_follow_their_formulas(model):
+    citizens, cfg = model.citizens, model.config
+    line, beh = cfg.welfare.poverty_line, cfg.behaviour
+    citizens.income[::7] = line  # at the line exactly, the edge of the shortfall
+    income, cash, stress = citizens.income.copy(), citizens.cash.copy(), citizens.stress.copy()
+
+    citizens.feel_stress()
+    target = (1.0 - np.clip(income, 0.0, line) / line) * (1.0 - 0.5 * (np.clip(cash, 0.0, 3 * line) / (3 * line)))
+    assert same(citizens.stress, stress + beh.stress_adjustment * (target - stress))
+
+    paid = citizens.hours_worked(0.0)
+    citizens.budget_time(paid)
+    conditionality = np.maximum(cfg.conditionality.commitment_hours * WEEKS_PER_MONTH - paid, 0.0) * citizens.conditional_share
+    care = np.where(citizens.status == INACTIVE, cfg.time.carer_hours, cfg.time.care_hours)
+    free = (cfg.time.discretionary_hours - paid - conditionality
+            - cfg.sanctions.process_hours * citizens.sanctioned - care)
+    assert same(citizens.free_hours, np.maximum(free, 0))
+
+    spent = citizens.spend()
+    saving = cfg.welfare.saving_rate * np.maximum(income - line, 0.0)
+    drawdown = np.where(income < line, np.minimum(line - income, 0.1 * cash), 0.0)
+    expected = np.clip(income - saving + drawdown, 0.0, cash)
+    assert same(spent, expected) and same(citizens.cash, cash - expected)
+
+    cash = citizens.cash.copy()
+    due = citizens.pay_council_tax(1e5)
+    liable = (citizens.status != UNEMPLOYED) & (citizens.status != INACTIVE)
+    assert same(due, np.where(liable, np.minimum(1e5 / liable.sum(), cash), 0.0))
+
+
+def test_volunteering_decides_as_the_formula_over_everyone(model):
+    """The decision asks who stays of the volunteers only and computes hours for them only;
+    the same draws give the same volunteers, memberships and hours as over everyone."""
+    citizens, beh, rng = model.citizens, model.config.behaviour, model.rng
+    arrays, wear = model.organisation_arrays(), model.wear()
+    active, org, state = citizens.active.copy(), citizens.org.copy(), rng.bit_generator.state
+
+    citizens.volunteer(*arrays, wear=wear)
+    new = (citizens.active.copy(), citizens.org.copy(), citizens.hours.copy())
+
+    citizens.active, citizens.org[:] = active, org
+    rng.bit_generator.state = state
+    bandwidth = citizens.bandwidth
+    free_share = citizens.free_hours / model.config.time.discretionary_hours
+    peers = (citizens.ties @ active.astype(np.float32)) * citizens.inverse_degree
+    propensity = np.clip(citizens.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
+    draw = rng.random(citizens.n)
+    has_time = citizens.free_hours > 0
+    stay = active & has_time & (draw < (1 - beh.quit_rate * (1 - propensity)) * (1 - wear))
+    start = ~active & has_time & (draw < beh.join_rate * propensity)
+    citizens.org[citizens.chance(~active & (citizens.org >= 0), beh.membership_lapse)] = -1
+    seekers = np.flatnonzero(start & (citizens.org < 0))
+    citizens.org[seekers] = citizens.join(seekers, *arrays)
+    now = (stay | start) & (citizens.org >= 0)
+    hours = np.where(now, np.minimum(citizens.free_hours * beh.hours_share * (0.5 + citizens.motivation) * bandwidth,
+                                     citizens.free_hours), 0.0)
+    assert now.any() and same(new[0], now) and same(new[1], citizens.org) and same(new[2], hours)
+
+
+def test_payments_apart_credit_as_one_by_one_and_balance(model):
+    citizens, economy = model.citizens, model.economy
+    cash, income = citizens.cash.copy(), citizens.income.copy()
+    first = np.where(citizens.status == RETIRED, 0.1, 0.0)
+    second = np.where(citizens.status == PART_TIME, 0.3, 0.0)
+    outside, local = economy.outside.cash, economy.local_private.cash
+    totals = citizens.credit_apart([(first, economy.outside, "pensions"), (second, economy.local_private, "wages")])
+    assert totals == [float(first.sum()), float(second.sum())] and totals[1] > 0
+    assert same(citizens.cash, cash + first + second) and same(citizens.income, income + first + second)
+    assert economy.outside.cash == outside - totals[0] and economy.local_private.cash == local - totals[1]
+    model.ledger.check()  # every pound booked
+
+
+@pytest.mark.parametrize("funding", ["outside", "local_tax"])
+def test_wages_are_kept_where_a_tax_on_earnings_can_be_levied(funding):
+    model = CommonsModel(population=2000, start="2012-01", end="2012-06", rng=3, ubi="modest",
+                         ubi_start="2012-01", ubi_funding=funding)
+    model.step()
+    citizens = model.citizens
+    assert citizens.tracks_wages == (funding != "outside")
+    if citizens.tracks_wages:
+        assert citizens.wages.sum() == pytest.approx(citizens.income_by_source["wages"], rel=1e-12)
+        assert citizens.wages.sum() > 0
+    else:
+        assert not citizens.wages.any()
+
+
+def test_only_is_np_where_for_amounts_paid():
+    rng = np.random.default_rng(5)
+    mask = rng.random(1000) < 0.4
+    for values in (rng.lognormal(size=1000), 0.0, 650.0, np.zeros(1000)):
+        chosen = only(mask, values)
+        expected = np.where(mask, values, 0.0)
+        assert same(chosen, expected) and not np.signbit(chosen).any()
+        assert chosen.sum() == expected.sum()  # the same numbers in the same places: the same total
