@@ -22,6 +22,11 @@ POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
 PRIMES_SECTOR = "primes"
 
 
+def running_sum(start: float, amounts: np.ndarray) -> float:
+    """``start`` plus each amount in turn, as a loop of ``+=`` would add them (not pairwise)."""
+    return float(np.add.accumulate(np.concatenate(([start], amounts)))[-1])
+
+
 class LedgerError(RuntimeError):
     """Stocks and flows disagree: a payment was made outside the ledger."""
 
@@ -73,6 +78,51 @@ class Ledger:
         payee.cash += amount
         self.record(payer.sector, payee.sector, amount, channel)
         return amount
+
+    @staticmethod
+    def payable(cash: np.ndarray, bills: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What payers with ``cash`` can pay of each row's bills, paid in turn (columns in
+        order), as ``pay`` would pay them one at a time; and the cash each has left."""
+        cash = cash.copy()
+        paid = np.zeros_like(bills)
+        for j in range(bills.shape[1]):
+            amount = np.minimum(bills[:, j], np.maximum(cash, 0.0))
+            paid[:, j] = np.where(amount > 0, amount, 0.0)
+            cash -= paid[:, j]
+        return paid, cash
+
+    def pay_rows(self, cash: np.ndarray, rows: np.ndarray, sector: str, bills: np.ndarray,
+                 payees: tuple, channels: tuple[str, ...]) -> np.ndarray:
+        """Many payers of one sector, whose cash is ``cash[rows]``, each paying its row of
+        ``bills`` to ``payees`` in turn (``None``: wages, to the sector's wage pool, as
+        ``pay_wages``). Balances move and flows are booked in the order of one payment at a
+        time, row by row, so every total is the same running sum. Returns what was paid."""
+        paid, cash[rows] = self.payable(cash[rows], bills)
+        source = INDEX[sector]
+        targets = [INDEX["citizens"] if p is None else INDEX[p.sector] for p in payees]
+
+        def paid_to(same: list[bool]) -> np.ndarray:  # those columns' payments, row by row
+            amounts = paid[:, same].ravel()
+            return amounts[amounts > 0]
+
+        for payee in {id(p): p for p in payees}.values():
+            amounts = paid_to([p is payee for p in payees])
+            if not len(amounts):
+                continue
+            if payee is None:
+                employer = POOL_EMPLOYER[sector]
+                self._wage_pools[employer] = running_sum(self._wage_pools.get(employer, 0.0), amounts)
+            else:
+                payee.cash = running_sum(payee.cash, amounts)
+        for target in dict.fromkeys(targets):
+            amounts = paid_to([t == target for t in targets])
+            if len(amounts):
+                self._pending[(source, target)] = running_sum(self._pending[(source, target)], amounts)
+        for channel in dict.fromkeys(channels):
+            amounts = paid_to([c == channel for c in channels])
+            if len(amounts):
+                self.channels[channel] = running_sum(self.channels[channel], amounts)
+        return paid
 
     def pay_wages(self, payer: Account, amount: float, employer: int | None = None) -> float:
         """Book an employer's wage bill now; the model shares the pool among its staff later.
