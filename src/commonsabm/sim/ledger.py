@@ -145,6 +145,40 @@ class Ledger:
         pools, self._wage_pools = self._wage_pools, {}
         return pools
 
+    def pay_out(self, payer: Account, cash: np.ndarray, rows: np.ndarray, sector: str,
+                amounts: np.ndarray, channel: str) -> np.ndarray:
+        """One payer paying many payees of one sector, whose cash is ``cash[rows]``, in turn,
+        as ``pay`` one at a time: what it cannot afford of a payment it does not pay. Returns
+        what was paid."""
+        amounts = np.asarray(amounts, dtype=float)
+        paid = np.where(amounts > 0, amounts, 0.0)
+        # what it would hold before each payment were every one paid in full
+        before = np.add.accumulate(np.concatenate(([payer.cash], -paid)))[:-1]
+        if payer.sector != "outside" and (paid > np.maximum(before, 0.0)).any():
+            left = payer.cash  # it runs short: one at a time
+            for i, amount in enumerate(amounts.tolist()):
+                paid[i] = max(min(amount, max(left, 0.0)), 0.0)
+                left -= paid[i]
+        payer.cash = running_sum(payer.cash, -paid[paid > 0])
+        cash[rows] += paid
+        self.record_rows(payer.sector, sector, paid, channel)
+        return paid
+
+    def receive_rows_from_citizens(self, cash: np.ndarray, rows: np.ndarray, sector: str,
+                                   amounts: np.ndarray, channel: str) -> None:
+        """Book money residents have already paid to many payees of one sector, whose cash is
+        ``cash[rows]``, in the order of ``receive_from_citizens`` called row by row."""
+        cash[rows] += amounts
+        self.record_rows("citizens", sector, amounts, channel)
+
+    def record_rows(self, source: str, target: str, amounts: np.ndarray, channel: str) -> None:
+        """``record`` for each amount in turn (non-negative amounts), as one running sum."""
+        amounts = amounts[amounts > 0]
+        if len(amounts):
+            key = (INDEX[source], INDEX[target])
+            self._pending[key] = running_sum(self._pending[key], amounts)
+            self.channels[channel] = running_sum(self.channels[channel], amounts)
+
     def receive_from_citizens(self, payee: Account, amount: float, channel: str) -> None:
         """Book money residents have already paid out of their cash (the citizen arrays move it)."""
         payee.cash += amount

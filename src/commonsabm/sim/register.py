@@ -80,6 +80,15 @@ class Register:
         self.costs[live] = 0.0
         self.units_sold[live] = 0.0
 
+    def book(self, rows: np.ndarray, amounts: np.ndarray, source: str) -> None:
+        """Record income by source, row by row (``CommonsOrganisation.book``)."""
+        self.received[rows] += amounts
+        self.revenue[rows, SOURCE[source]] += amounts
+        self.revenue_total[rows, SOURCE[source]] += amounts
+
+    def of_kind(self, rows: np.ndarray, kind: str) -> np.ndarray:
+        return rows[self.kind[rows] == KIND[kind]]
+
     # ------------------------------------------------------------------ accounts
     def history_of(self, row: int) -> list[tuple[float, float, float]]:
         """The months kept, oldest first."""
