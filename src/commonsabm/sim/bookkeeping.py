@@ -83,7 +83,7 @@ def settle(model: World, orgs: list, rows: np.ndarray) -> int:
     total = paid[:, 0] + paid[:, 1] + paid[:, 2] + paid[:, 3]
     unpaid = np.where(total < owed - 1e-6, reg.months_unpaid[rows] + 1, 0)
     # the year's accounts: this month's revenue (loans are not revenue), costs and wages
-    revenue = np.array([sum(r) for r in reg.revenue[rows].tolist()]) - reg.revenue[rows, LOANS]
+    revenue = np.add.accumulate(reg.revenue[rows], axis=1)[:, -1] - reg.revenue[rows, LOANS]
     count = reg.history_count[rows] + 1
     history = reg.history[rows]
     history[np.arange(len(rows)), (count - 1) % HISTORY_MONTHS] = np.stack([revenue, owed, wages], axis=1)
