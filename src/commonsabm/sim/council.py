@@ -193,11 +193,14 @@ class Council(mesa.Agent):
         model = self.model
         direct = [c for c in self.contracts if c.route == "direct"]
         headroom = pot - sum(c.value for c in direct)
-        proven = [o for o in model.live_organisations if o.successful and o.spare_capacity > 0]
+        orgs = model.orgs
+        live = orgs.live[orgs.successful(orgs.live, model.month)]
+        spare = orgs.spare_capacity(live)
+        proven = [model.organisations[i] for i in live[spare > 0]]
         if headroom > 1e-9 and proven:
             commons = model.config.commons
             rules = model.national.procurement_rules(model.month)
-            room = np.array([o.spare_capacity for o in proven])
+            room = spare[spare > 0]
             term = int(round(rules.contract_years * 12))
             price = commons.delivery_cost * (1 + commons.bid_markup)
             for org, value in zip(proven, np.minimum(headroom * room / room.sum(), room * price)):

@@ -332,7 +332,8 @@ class CommonsModel(Reporters, mesa.Model):
         each kind has its own start-up capital and finance (``Founding.finance``).
         """
         citizens = self.citizens
-        successful = [o.nbhd for o in self.live_organisations if o.successful]
+        live = self.orgs.live
+        successful = self.orgs.nbhd[live[self.orgs.successful(live, self.month)]]
         visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
         demonstration = visible / max(self.orgs_in_reach0, 1e-9)
         weights = self.founding.weights()

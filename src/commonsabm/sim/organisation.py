@@ -194,9 +194,7 @@ class CommonsOrganisation(mesa.Agent):
     @property
     def successful(self) -> bool:
         """Visible success that teaches others: established and paying its way."""
-        if self.age < 24 or self.months_unpaid > 0 or self.register.history_count[self.index] < 6:
-            return False
-        return self.paying_its_way
+        return bool(self.register.successful(np.array([self.index]), self.model.month)[0])
 
     @property
     def monthly_costs(self) -> float:

@@ -108,6 +108,16 @@ class Register:
             totals += np.where((j < kept)[:, None], month, 0.0)
         return totals
 
+    def spare_capacity(self, rows: np.ndarray) -> np.ndarray:
+        """Capacity not promised under contracts and subcontracts."""
+        return np.maximum(self.capacity[rows] - self.committed[rows], 0.0)
+
+    def successful(self, rows: np.ndarray, month: int) -> np.ndarray:
+        """Visible success that teaches others: established (24 months old, 6 months of
+        accounts, no month unpaid) and paying its way (``CommonsOrganisation.successful``)."""
+        return ((month - self.born[rows] >= 24) & (self.months_unpaid[rows] == 0)
+                & (self.history_count[rows] >= 6) & self.paying_its_way[rows])
+
     # ------------------------------------------------------------------ by kind
     @staticmethod
     def by_kind(config, field: str) -> np.ndarray:
