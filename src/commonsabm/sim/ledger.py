@@ -2,7 +2,10 @@
 
 Money is held by actors (citizens' savings, organisations' cash, the council's
 reserves...). Every payment goes through ``Ledger.pay`` or ``Ledger.record``, which
-books it as a flow between two sectors. ``check`` then asserts stock-flow consistency:
+books it as a flow between two sectors, or through a batch path for many payments at once
+(``pay_rows``, ``pay_out``, ``pay_in_turn``, ``receive_rows_from_citizens``), which moves
+balances and books flows as running sums in the order single payments would, so that the
+totals are the same to the last bit. ``check`` then asserts stock-flow consistency:
 each sector's holdings equal its opening stock plus inflows minus outflows, so no money
 is created or lost.
 """
@@ -98,8 +101,7 @@ class Ledger:
         ``pay_wages``). Balances move and flows are booked in the order of one payment at a
         time, row by row, so every total is the same running sum. Returns what was paid."""
         paid, cash[rows] = self.payable(cash[rows], bills)
-        source = INDEX[sector]
-        targets = [INDEX["citizens"] if p is None else INDEX[p.sector] for p in payees]
+        targets = ["citizens" if p is None else p.sector for p in payees]
 
         def paid_to(same: list[bool]) -> np.ndarray:  # those columns' payments, row by row
             amounts = paid[:, same].ravel()
@@ -115,13 +117,9 @@ class Ledger:
             else:
                 payee.cash = running_sum(payee.cash, amounts)
         for target in dict.fromkeys(targets):
-            amounts = paid_to([t == target for t in targets])
-            if len(amounts):
-                self._pending[(source, target)] = running_sum(self._pending[(source, target)], amounts)
+            self._add_flows(sector, target, paid_to([t == target for t in targets]))
         for channel in dict.fromkeys(channels):
-            amounts = paid_to([c == channel for c in channels])
-            if len(amounts):
-                self.channels[channel] = running_sum(self.channels[channel], amounts)
+            self._add_channel(channel, paid_to([c == channel for c in channels]))
         return paid
 
     def pay_wages(self, payer: Account, amount: float, employer: int | None = None) -> float:
