@@ -147,39 +147,3 @@ def test_books_kept_in_runs_are_the_books_kept_one_organisation_at_a_time(monkey
     assert batched.rng.random() == single.rng.random()
     frames = [m.datacollector.get_model_vars_dataframe() for m in (batched, single)]
     assert frames[0].equals(frames[1])
-
-
-def test_payments_in_turn_book_what_single_payments_book():
-    """The payment queue's batch: the council pays a prime and organisations, the prime pays
-    organisations out of what it was just paid, and an organisation paid twice adds both in
-    turn; when a payer would run short part way nothing moves and None says so."""
-    rng = np.random.default_rng(8)
-    n = 30
-    rows = rng.integers(-1, 6, n)  # -1: the prime is paid; else an organisation's row (repeats)
-    amounts = rng.uniform(0, 300, n)
-    for prime_cash, fits in ((1e6, True), (50.0, False)):
-        results = []
-        for batch in (True, False):
-            council, prime = Holder("council", 5000.0), Holder("primes", prime_cash)
-            orgs = [Holder("commons", c) for c in (10.0, 0.0, 3.5, 100.0, 7.25, 1.0)]
-            payers = [council if r < 0 or i % 3 else prime for i, r in enumerate(rows.tolist())]
-            payees = [prime if r < 0 else orgs[r] for r in rows.tolist()]
-            ledger = ledger_with({"council": [council], "primes": [prime], "commons": orgs})
-            if batch:
-                cash = np.array([o.cash for o in orgs])
-                paid = ledger.pay_in_turn(payers, payees, amounts, cash, rows)
-                if paid is None:
-                    results.append(None)
-                    assert (council.cash, prime.cash) == (5000.0, prime_cash)  # nothing moved
-                    continue
-                ledger.book_in_turn(payers, payees, paid, ["contracts"] * n)
-                balances = cash.tolist()
-            else:
-                for payer, payee, amount in zip(payers, payees, amounts.tolist()):
-                    ledger.pay(payer, payee, amount, "contracts")
-                balances = [o.cash for o in orgs]
-            results.append((balances, council.cash, prime.cash, ledger.flows.tolist(), dict(ledger.channels)))
-        if fits:
-            assert results[0] == results[1]
-        else:
-            assert results[0] is None

@@ -162,39 +162,6 @@ class Ledger:
         self.record_rows(payer.sector, sector, paid, channel)
         return paid
 
-    def pay_in_turn(self, payers: list, payees: list, amounts: np.ndarray, cash: np.ndarray,
-                    rows: np.ndarray) -> np.ndarray | None:
-        """Payments made one after another as ``pay`` makes them, booked at once: payer i pays
-        payee i ``amounts[i]`` (the channel booked by ``book_in_turn``). A payee with a row
-        (``rows[i] >= 0``) holds its cash in ``cash[rows[i]]``; any other actor in its ``cash``.
-        Returns what was paid; or None, moving nothing, when a payer would run short part way
-        (what it could pay then depends on the order: the caller pays one at a time)."""
-        paid = np.where(amounts > 0, amounts, 0.0)
-        actors = {id(a): a for a in payers}
-        actors.update((id(p), p) for p, r in zip(payees, rows.tolist()) if r < 0)
-        balances = {}
-        for key, actor in actors.items():
-            pays = np.array([id(p) == key for p in payers])
-            gets = np.array([id(p) == key for p in payees])
-            running = np.add.accumulate(np.concatenate(([actor.cash], np.where(pays, -paid, 0.0)
-                                                        + np.where(gets, paid, 0.0))))
-            if actor.sector != "outside" and (pays & (paid > np.maximum(running[:-1], 0.0))).any():
-                return None
-            balances[key] = float(running[-1])
-        for key, actor in actors.items():
-            actor.cash = balances[key]
-        held = rows >= 0
-        np.add.at(cash, rows[held], paid[held])
-        return paid
-
-    def book_in_turn(self, payers: list, payees: list, paid: np.ndarray, channels: list[str]) -> None:
-        """Book payments ``pay_in_turn`` made, each flow and channel a running sum in their order."""
-        keys = [(p.sector, q.sector) for p, q in zip(payers, payees)]
-        for key in dict.fromkeys(keys):
-            self._add_flows(*key, paid[[k == key for k in keys]])
-        for channel in dict.fromkeys(channels):
-            self._add_channel(channel, paid[[c == channel for c in channels]])
-
     def receive_rows_from_citizens(self, cash: np.ndarray, rows: np.ndarray, sector: str,
                                    amounts: np.ndarray, channel: str) -> None:
         """Book money residents have already paid to many payees of one sector, whose cash is
@@ -204,18 +171,10 @@ class Ledger:
 
     def record_rows(self, source: str, target: str, amounts: np.ndarray, channel: str) -> None:
         """``record`` for each amount in turn (non-negative amounts), as one running sum."""
-        self._add_flows(source, target, amounts)
-        self._add_channel(channel, amounts)
-
-    def _add_flows(self, source: str, target: str, amounts: np.ndarray) -> None:
-        amounts = amounts[amounts > 0]  # as ``record`` books no zero
+        amounts = amounts[amounts > 0]
         if len(amounts):
             key = (INDEX[source], INDEX[target])
             self._pending[key] = running_sum(self._pending[key], amounts)
-
-    def _add_channel(self, channel: str, amounts: np.ndarray) -> None:
-        amounts = amounts[amounts > 0]
-        if len(amounts):
             self.channels[channel] = running_sum(self.channels[channel], amounts)
 
     def receive_from_citizens(self, payee: Account, amount: float, channel: str) -> None:

@@ -12,9 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from commonsabm.sim.ledger import running_sum
 from commonsabm.sim.terms import months_for
 from commonsabm.sim.world import World
 
@@ -88,27 +85,9 @@ class PaymentQueue:
         """Make every payment now due; payments to organisations that have closed lapse."""
         month = self.model.month
         for due in sorted(d for d in self._due if d <= month):
-            payments = [p for p in self._due.pop(due) if getattr(p[1], "alive", True)]
-            if payments:
-                self.pay(payments)
-
-    def pay(self, payments: list[tuple[Any, Any, float, str]]) -> None:
-        """Make the payments in their order: at once through the ledger's batch path, or,
-        when a payer runs short part way, one at a time."""
-        model = self.model
-        payers, payees, amounts, channels = (list(column) for column in zip(*payments))
-        orgs = model.orgs
-        rows = np.array([q.index if q.sector == "commons" else -1 for q in payees], dtype=np.int64)
-        paid = model.ledger.pay_in_turn(payers, payees, np.array(amounts, dtype=float), orgs.cash, rows)
-        if paid is None:
-            for payer, payee, amount, channel in payments:
-                payee.receive(payer, amount, channel)
-            return
-        model.ledger.book_in_turn(payers, payees, paid, channels)
-        held = rows >= 0
-        orgs.book(rows[held], paid[held], [c for c, h in zip(channels, held.tolist()) if h])
-        for payee in {id(q): q for q, r in zip(payees, rows.tolist()) if r < 0}.values():
-            payee.revenue = running_sum(payee.revenue, paid[[q is payee for q in payees]])
+            for payer, payee, amount, channel in self._due.pop(due):
+                if getattr(payee, "alive", True):
+                    payee.receive(payer, amount, channel)
 
     def owed_to(self, payee) -> float:
         return sum(p[2] for items in self._due.values() for p in items if p[1] is payee)

@@ -80,14 +80,11 @@ class Register:
         self.costs[live] = 0.0
         self.units_sold[live] = 0.0
 
-    def book(self, rows: np.ndarray, amounts: np.ndarray, source: str | list[str]) -> None:
-        """Record income by source (one for all, or each its own), receipt by receipt
-        (``CommonsOrganisation.book``)."""
-        sources = SOURCE[source] if isinstance(source, str) else np.array([SOURCE[s] for s in source], dtype=np.int64)
-        # unbuffered, so that an organisation's several receipts add up one after another
-        np.add.at(self.received, rows, amounts)
-        np.add.at(self.revenue, (rows, sources), amounts)
-        np.add.at(self.revenue_total, (rows, sources), amounts)
+    def book(self, rows: np.ndarray, amounts: np.ndarray, source: str) -> None:
+        """Record income by source, row by row (``CommonsOrganisation.book``)."""
+        self.received[rows] += amounts
+        self.revenue[rows, SOURCE[source]] += amounts
+        self.revenue_total[rows, SOURCE[source]] += amounts
 
     def of_kind(self, rows: np.ndarray, kind: str) -> np.ndarray:
         return rows[self.kind[rows] == KIND[kind]]
