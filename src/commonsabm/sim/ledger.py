@@ -3,7 +3,7 @@
 Money is held by actors (citizens' savings, organisations' cash, the council's
 reserves...). Every payment goes through ``Ledger.pay`` or ``Ledger.record``, which
 books it as a flow between two sectors, or through a batch path for many payments at once
-(``pay_rows``, ``pay_out``, ``pay_in_turn``, ``receive_rows_from_citizens``), which moves
+(``pay_rows``, ``pay_out``, ``receive_rows_from_citizens``), which moves
 balances and books flows as running sums in the order single payments would, so that the
 totals are the same to the last bit. ``check`` then asserts stock-flow consistency:
 each sector's holdings equal its opening stock plus inflows minus outflows, so no money
