@@ -171,10 +171,18 @@ class Ledger:
 
     def record_rows(self, source: str, target: str, amounts: np.ndarray, channel: str) -> None:
         """``record`` for each amount in turn (non-negative amounts), as one running sum."""
-        amounts = amounts[amounts > 0]
+        self._add_flows(source, target, amounts)
+        self._add_channel(channel, amounts)
+
+    def _add_flows(self, source: str, target: str, amounts: np.ndarray) -> None:
+        amounts = amounts[amounts > 0]  # as ``record`` books no zero
         if len(amounts):
             key = (INDEX[source], INDEX[target])
             self._pending[key] = running_sum(self._pending[key], amounts)
+
+    def _add_channel(self, channel: str, amounts: np.ndarray) -> None:
+        amounts = amounts[amounts > 0]
+        if len(amounts):
             self.channels[channel] = running_sum(self.channels[channel], amounts)
 
     def receive_from_citizens(self, payee: Account, amount: float, channel: str) -> None:
