@@ -17,8 +17,8 @@ import numpy as np
 from commonsabm.params.checks import Settings, settings_for
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
-from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.bookkeeping import keep_books
+from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
 from commonsabm.sim.founding import Founding
 from commonsabm.sim.investment_fund import SocialInvestmentFund
@@ -29,9 +29,9 @@ from commonsabm.sim.national import NationalSetting
 from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
+from commonsabm.sim.register import Register
 from commonsabm.sim.reporters import REPORTERS, Reporters
 from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
-from commonsabm.sim.register import Register
 from commonsabm.sim.volunteering import TimeIncomeSplit, absorb
 
 
@@ -207,11 +207,12 @@ class CommonsModel(Reporters, mesa.Model):
         slot = citizens.org + 1  # slot 0 collects residents who belong to none
         hours = np.bincount(slot, weights=citizens.hours, minlength=size)
         offered = hours if offered is None else offered
-        live, register = self.orgs.live, self.orgs
-        register.members[live] = np.bincount(slot, minlength=size)[live + 1]
-        register.volunteers[live] = np.bincount(slot, weights=citizens.active, minlength=size)[live + 1]
-        register.volunteer_hours[live] = hours[live + 1]
-        register.hours_offered[live] = offered[live + 1]
+        orgs = self.orgs
+        live = orgs.live
+        orgs.members[live] = np.bincount(slot, minlength=size)[live + 1]
+        orgs.volunteers[live] = np.bincount(slot, weights=citizens.active, minlength=size)[live + 1]
+        orgs.volunteer_hours[live] = hours[live + 1]
+        orgs.hours_offered[live] = offered[live + 1]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:

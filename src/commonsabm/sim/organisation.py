@@ -10,6 +10,8 @@ out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import mesa
 import numpy as np
 
@@ -17,9 +19,6 @@ from commonsabm.sim import bookkeeping
 from commonsabm.sim.register import SOURCE, VOLUNTEER_DELIVERY_CAP
 from commonsabm.sim.terms import CAUSES, TRACK_RECORD_SPAN, TRADING, months_for
 from commonsabm.sim.world import World
-
-__all__ = ["CommonsOrganisation", "VOLUNTEER_DELIVERY_CAP"]
-
 
 class Column:
     """An attribute kept in the register's column of the same name, at the organisation's row."""
@@ -39,7 +38,7 @@ class Column:
         getattr(org.register, self.name)[org.index] = value
 
 
-class Sources:
+class Sources(Mapping):
     """An organisation's income by source (its row of a register table), read and written as a dict."""
 
     def __init__(self, table, row: int):
@@ -51,17 +50,11 @@ class Sources:
     def __setitem__(self, source: str, amount: float) -> None:
         self.table[self.row, SOURCE[source]] = amount
 
-    def __contains__(self, source) -> bool:
-        return source in SOURCE
-
     def __iter__(self):
         return iter(SOURCE)
 
     def __len__(self) -> int:
         return len(SOURCE)
-
-    def keys(self):
-        return SOURCE.keys()
 
     def values(self) -> list[float]:
         return self.table[self.row].tolist()
