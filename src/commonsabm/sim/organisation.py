@@ -216,10 +216,11 @@ class CommonsOrganisation(mesa.Agent):
 
     def book(self, amount: float, source: str) -> None:
         """Record income by source (founders' own capital is not revenue)."""
-        self.received += amount
-        if source in self.revenue:
-            self.revenue[source] += amount
-            self.revenue_total[source] += amount
+        register, row = self.register, self.index  # its row, written directly: many payments a month
+        register.received[row] += amount
+        if source in SOURCE:
+            register.revenue[row, SOURCE[source]] += amount
+            register.revenue_total[row, SOURCE[source]] += amount
 
     def take_part(self, units: float, value_per_unit: float, payment_days: float) -> tuple[float, str | None]:
         """How much of a prime's subcontract offer to take, and why not more.
