@@ -190,8 +190,8 @@ def test_multirun_runs_each_job_into_its_own_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     seeds = {}
     for job in ("0", "1"):
-        for name in OUTPUTS:
-            assert (sweep / job / name).is_file(), f"{job}/{name}"
+        for name in OUTPUTS:  # every output of a single run but its figure, which a sweep's job does not draw
+            assert (sweep / job / name).is_file() == (name != "overview.png"), f"{job}/{name}"
         seeds[json.loads((sweep / job / "manifest.json").read_text())["seed"]] = job
     assert set(seeds) == {1, 2}
     a, b = (pd.read_parquet(sweep / job / "timeseries.parquet") for job in ("0", "1"))
@@ -203,6 +203,9 @@ BAD_SWEEPS = {
     "misspelt_key": ["ubi.levle=1,2"],
     "unknown_place": ["place=typical,atlantis"],
     "nan_in_one_job": ["sanctions.monthly_rate=0.01,nan"],
+    # the sweep an experiment declares (hydra.sweeper.params) is checked job by job too: with a
+    # 2010 end, the debate's jobs with the investment fund start it after the run has ended
+    "experiment_sweep": ["+experiment=debate"],
 }
 
 
@@ -325,3 +328,38 @@ def test_a_normal_run_shows_no_numpy_warning(short_and_long, ubi_run):
     """What reaches the terminal is the project's own words: no RuntimeWarning from numpy."""
     for result in (short_and_long[0], ubi_run[0]):
         assert "Warning" not in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- Optuna's search space, checked unexpanded
+BAD_SEARCH_SPACES = {
+    "interval_below_range": ("commons.coop.startup_capital=interval(-5,9000)", ["commons.coop.startup_capital", "0 to"]),
+    "misspelt_key": ("commons.coop.startup_capitl=interval(1,9000)", ["commons.coop.startup_capitl", "startup_capital"]),
+    "float_bounds_of_an_int": ("network.min_ties=interval(0.5,3.5)", ["network.min_ties", "int"]),
+    "range_past_its_top": ("sanctions.monthly_rate=range(0,2,0.5)", ["sanctions.monthly_rate=1.5", "0 to 1"]),
+    "choice_not_a_preset": ("ubi=choice(none,huge)", ["ubi", "huge", "modest"]),
+    "tagged_interval": ("behaviour.founding_rate=tag(log,interval(-1,0.001))", ["behaviour.founding_rate", "-1"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SEARCH_SPACES))
+def test_a_bad_search_space_fails_with_one_line_before_any_trial(case, tmp_path):
+    """The calibration's Optuna sweep: each searched key and bound is checked without expanding it."""
+    override, must_name = BAD_SEARCH_SPACES[case]
+    sweep = tmp_path / "sweep"
+    result = commonsabm(["+experiment=calibrate", override, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1 and "allowed" in lines[0], result.stderr
+    for text in must_name:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+    assert not sweep.exists(), "a trial ran or the sweep directory was made before the bad bound was reported"
+
+
+def test_a_valid_search_space_passes_and_leaves_the_fixed_overrides():
+    """What failed before: the check expanded Optuna's interval with the basic sweeper, which cannot."""
+    from commonsabm.cli import search_space
+
+    params = OmegaConf.load(CONF / "experiment" / "calibrate.yaml").hydra.sweeper.params
+    fixed = search_space(["commons.coop.startup_capital=interval(1000,9000)", "run.seed=3",
+                          "behaviour.join_rate=choice(0.5,0.7)", "network.min_ties=range(1,4)"], params)
+    assert fixed == ["run.seed=3"]

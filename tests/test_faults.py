@@ -19,7 +19,7 @@ import pytest
 from conftest import user_env
 
 from commonsabm.runs.jobs import atomic_write, is_complete, read_status, write_status
-from commonsabm.runs.outputs import OUTPUT_FILES
+from commonsabm.runs.outputs import OUTPUT_FILES, SWEEP_JOB_FILES
 from commonsabm.runs.sweep import load_sweep
 
 # jobs 0 and 1 take a second; job 2 runs long enough to be killed in the middle
@@ -79,7 +79,7 @@ def test_a_killed_sweep_keeps_finished_jobs_and_resumes_only_the_killed_one(how,
 
     # nothing partial looks finished: the killed job is not complete, and any output it has is whole
     assert [state(sweep / job) for job in "012"] == ["completed", "completed", state(sweep / "2")]
-    assert not is_complete(sweep / "2", OUTPUT_FILES)
+    assert not is_complete(sweep / "2", SWEEP_JOB_FILES)
     for path in (sweep / "2").iterdir():
         if path.name.endswith(".parquet"):
             pd.read_parquet(path)
@@ -95,7 +95,7 @@ def test_a_killed_sweep_keeps_finished_jobs_and_resumes_only_the_killed_one(how,
     assert "job 2 already complete" not in resumed.stderr
     for job in "01":  # not run again: same record, same files, untouched
         assert (read_status(sweep / job)["started"], files_of(sweep / job)) == finished[job]
-    assert is_complete(sweep / "2", OUTPUT_FILES)
+    assert is_complete(sweep / "2", SWEEP_JOB_FILES)
     assert not list((sweep / "2").glob(".*.part")), "leftovers of the killed write were not cleared"
     assert load_sweep(sweep).states == {"completed": 3, "failed": 0, "running": 0, "missing": 0, "unknown": 0}
     frame = pd.read_parquet(sweep / "2" / "timeseries.parquet")

@@ -90,13 +90,13 @@ def test_the_cheaper_of_two_sellers_wins_more_and_the_outside_option_keeps_the_r
 
 
 def test_no_trader_sells_beyond_its_capacity_and_money_is_conserved():
-    """Each month a trader sells at most its spare capacity (what contracts leave free); the
-    ledger (checked every step) balances."""
+    """Each month a trader sells at most its capacity for trade (what contracts leave free);
+    the ledger (checked every step) balances."""
     model = built(commons_outside_offer=0.05, place_community_businesses_per_100k=30.0)
     shop, spare, hits = model.market.shop, {}, []
 
     def shop_and_check(spending):
-        spare.update({o: o.spare_capacity for o in model.live_organisations if o.trading})
+        spare.update({o: o.capacity_for_trade for o in model.live_organisations if o.trading})
         shop(spending)
         for org, room in spare.items():
             assert org.units_sold <= room + 1e-6
@@ -160,8 +160,8 @@ def test_a_new_trader_builds_its_custom_over_its_first_year():
     months = model.config.commons.custom_build_months
     for age, expected in ((0, 1 / months), (months // 2 - 1, 0.5), (months - 1, 1.0), (5 * months, 1.0)):
         trader.born = model.month - age
-        assert model.market.known([trader])[0] == pytest.approx(expected)
-    assert built(commons_custom_build_months=0).market.known([trader])[0] == 1.0
+        assert model.market.known(np.array([trader.index]))[0] == pytest.approx(expected)
+    assert built(commons_custom_build_months=0).market.known(np.array([trader.index]))[0] == 1.0
 
 
 def young_traders_sales(model, frame):
@@ -196,10 +196,10 @@ def test_a_trader_selling_at_capacity_has_no_room_for_contracted_work():
     model = built()
     trader = next(o for o in model.live_organisations if o.trading and not o.contracts and not o.subcontracts)
     trader.units_sold = trader.capacity
-    trader.start_month()
+    model.orgs.start_month()
     assert trader.spare_capacity == 0.0
     assert trader.capacity_for_trade == pytest.approx(trader.capacity)
     assert trader.take_part(0.5 * trader.capacity, 1.0, 30) == (0.0, "capacity")
     trader.units_sold = 0.0
-    trader.start_month()
+    model.orgs.start_month()
     assert trader.spare_capacity == pytest.approx(trader.capacity)

@@ -18,7 +18,7 @@ from commonsabm import CommonsModel
 from commonsabm.params.months import months_between
 from commonsabm.params.checks import checked
 from commonsabm.params.schema import ModelConfig, RunConfig
-from commonsabm.runs.outputs import OUTPUT_FILES, run_and_write, timeseries
+from commonsabm.runs.outputs import FIGURE, OUTPUT_FILES, SWEEP_JOB_FILES, run_and_write, timeseries
 from commonsabm.runs.sweep import load_sweep
 from commonsabm.sim.reporters import REPORTERS
 
@@ -50,7 +50,7 @@ def status(job: Path) -> dict:
 
 def stamps(job: Path) -> dict[str, int]:
     """Modification times of a job's own files (Hydra rewrites .hydra/ and its log on every launch)."""
-    return {name: (job / name).stat().st_mtime_ns for name in (*OUTPUT_FILES, "status.json")}
+    return {name: (job / name).stat().st_mtime_ns for name in (*SWEEP_JOB_FILES, "status.json")}
 
 
 # ---------------------------------------------------------------- replications inside a job
@@ -125,10 +125,14 @@ def test_a_failed_job_does_not_stop_the_others(laptop):
     assert "job 1 failed: IsADirectoryError" in result.stderr
     assert "Traceback" not in result.stderr
     for job in ("0", "2"):
-        for name in OUTPUT_FILES:
+        for name in SWEEP_JOB_FILES:
             assert (sweep / job / name).is_file(), f"{job}/{name}"
         assert status(sweep / job)["state"] == "completed"
-        assert sorted(status(sweep / job)["files"]) == sorted(OUTPUT_FILES)
+        assert sorted(status(sweep / job)["files"]) == sorted(SWEEP_JOB_FILES)
+        # a sweep's job draws no figure (a single run does: test_cli), and its manifest says so
+        assert not (sweep / job / FIGURE).exists()
+        assert sorted(json.loads((sweep / job / "manifest.json").read_text())["checksums"]) == \
+            sorted(set(SWEEP_JOB_FILES) - {"manifest.json"})
     failed = status(sweep / "1")
     assert failed["state"] == "failed" and failed["exception"] == "IsADirectoryError"
     assert "Is a directory" in failed["error"] and "atomic_write" in failed["traceback"]

@@ -49,16 +49,18 @@ def test_hours_offered_beyond_what_an_organisation_can_use_are_not_given():
 def test_no_organisation_takes_more_hours_than_it_can_organise_and_a_full_one_takes_no_newcomers(monkeypatch):
     """Checked each month as the hours are given: later in the month staff and contracts
     change, and with them what the organisation could use."""
-    import commonsabm.sim.model as model_module
     m = model(**MORE_TIME)
     seen = []
+    by_slot = CommonsModel.usable_by_slot
 
-    def recorded(organisations, live):
-        usable = usable_by_slot(organisations, live)
+    def recorded(self):
+        usable = by_slot(self)
         seen.append(usable)
+        # the register's columns give what each organisation's own view gives
+        assert usable[1:] == pytest.approx(usable_by_slot(self.organisations, self.live_organisations)[1:])
         return usable
 
-    monkeypatch.setattr(model_module, "usable_by_slot", recorded)
+    monkeypatch.setattr(CommonsModel, "usable_by_slot", recorded)
     bound_months = 0
     while m.running:
         m.step()

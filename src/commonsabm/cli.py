@@ -9,22 +9,26 @@ exit; set COMMONSABM_DEBUG=1 (or HYDRA_FULL_ERROR=1) for the traceback.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import signal
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from commonsabm.analysis.sensitivity import check_settings as check_sensitivity
 from commonsabm.params.app import MODES, AppConfig
-from commonsabm.params.checks import check, check_values, conf_dir
-from commonsabm.params.errors import describe, reject_unknown_keys
-from commonsabm.params.schema import SECTIONS, ModelConfig
+from commonsabm.params.checks import check, check_one, check_values, conf_dir, presets
+from commonsabm.params.errors import describe, reject_unknown_keys, unknown_key
+from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
 from commonsabm.runs.jobs import RunExists, Stopped, check_target
 from commonsabm.runs.stopping import exit_stopped, guard_command, note_sweep, received, watch_from_the_start
 
@@ -77,7 +81,7 @@ class AggregateSweep(Callback):
 
         # only Hydra's basic sweeper plans every job in advance; another (Optuna) decides as it goes
         basic = str(config.hydra.sweeper.get("_target_", "")).endswith(".BasicSweeper")
-        planned = len(sweep_plan(config.hydra.overrides.task)) if basic else None
+        planned = len(sweep_plan(config.hydra.overrides.task, config.hydra.sweeper.get("params"))) if basic else None
         note_sweep(Path(str(config.hydra.sweep.dir)), planned)
         if str(config.hydra.launcher.get("_target_", "")).endswith(".JoblibLauncher"):
             watch_from_the_start()
@@ -109,18 +113,108 @@ class AggregateSweep(Callback):
             raise SystemExit(1)
 
 
+# The jobs (their overrides) whose configs this command composed and checked before the sweep
+# started. Hydra's basic sweeper composes every job once more, in this process, before launching
+# it (validate_batch_is_legal), only to see that it composes: at ~0.2 s a job that doubled the
+# checking of a 96-job sweep. It now composes only jobs not in this set (none, after the check).
+_composed: set[tuple[str, ...]] = set()
+
+
+def _validate_unchecked(validate):
+    @functools.wraps(validate)
+    def validate_batch_is_legal(self, batch):
+        rest = [job for job in batch if tuple(job) not in _composed]
+        if rest:
+            validate(self, rest)
+
+    validate_batch_is_legal._skips_checked = True
+    return validate_batch_is_legal
+
+
+if not getattr(BasicSweeper.validate_batch_is_legal, "_skips_checked", False):
+    BasicSweeper.validate_batch_is_legal = _validate_unchecked(BasicSweeper.validate_batch_is_legal)
+
+
 def _sweep_configs(config: DictConfig):
-    """(number, config) of each job the sweep will launch, composed as Hydra's launchers compose them."""
+    """(number, config) of each job the basic sweeper will launch, composed as Hydra's launchers compose them.
+
+    Another sweeper (Optuna) decides its jobs as it goes: then the one config checked is the
+    sweep's fixed part, after each of its search-space overrides is checked unexpanded
+    (``search_space``).
+    """
     from hydra.core.global_hydra import GlobalHydra
 
     from commonsabm.runs.sweep import sweep_plan
 
     loader = GlobalHydra.instance().config_loader()
-    for num, overrides in enumerate(sweep_plan(config.hydra.overrides.task)):
+    params = config.hydra.sweeper.get("params")
+    if _is_basic(config):
+        plan = sweep_plan(config.hydra.overrides.task, params)
+    else:
+        plan = [search_space(config.hydra.overrides.task, params)]
+    for num, overrides in enumerate(plan):
         job = loader.load_sweep_config(config, overrides)
+        _composed.add(tuple(overrides))
         with open_dict(job):
             job.hydra.job.num = num  # as every launcher numbers its jobs
         yield str(num), job
+
+
+def _is_basic(config: DictConfig) -> bool:
+    return "BasicSweeper" in str(config.hydra.sweeper.get("_target_", ""))
+
+
+def search_space(overrides: Sequence[str], params: Mapping[str, Any] | None = None) -> list[str]:
+    """Check each search-space override (interval, range, choice, tagged) without expanding it; the rest.
+
+    For a sweeper that samples its jobs (Optuna): each swept key must be in the schema, and
+    each bound (an interval's ends, a range's first and last values, every choice) must be a
+    value of the key's type inside its allowed range, or, for a config group, one of its
+    presets. Raises ConfigError naming the key and what is allowed. Returns the fixed
+    overrides (``hydra.sweeper.params`` first, as the sweepers put them), which every job shares.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    swept = [f"{key}={value}" for key, value in (params or {}).items()]
+    parsed = OverridesParser.create().parse_overrides([*swept, *overrides])
+    for override in parsed:
+        if override.is_sweep_override() and not override.key_or_group.startswith("hydra."):
+            _check_bounds(override.key_or_group, _bounds(override.value()))
+    return [override.input_line for override in parsed if not override.is_sweep_override()]
+
+
+def _bounds(sweep: Any) -> list[Any]:
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
+
+    if isinstance(sweep, IntervalSweep):
+        return [sweep.start, sweep.end]
+    if isinstance(sweep, RangeSweep):
+        values = sweep.range()
+        if isinstance(values, range):  # its ends only: a range may be long
+            return [values[0], values[-1]] if len(values) else []
+        return list(values)
+    if isinstance(sweep, ChoiceSweep):
+        return list(sweep.list)
+    raise ConfigError(f"{sweep} is not a search space commonsabm knows; allowed: interval, range, choice")
+
+
+def _check_bounds(key: str, bounds: list[Any]) -> None:
+    parent, _, name = key.rpartition(".")
+    node: Any = AppConfig()
+    for part in [p for p in parent.split(".") if p]:
+        node = getattr(node, part, None) if dataclasses.is_dataclass(node) else None
+    fields = {f.name for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else set()
+    if name in fields and not dataclasses.is_dataclass(getattr(node, name)):
+        for bound in bounds:
+            check_one(node, name, bound, key)
+        return
+    if not parent and presets(name):  # a config group: each choice one of its presets
+        options = presets(name)
+        for choice in bounds:
+            if choice not in options:
+                raise ConfigError(f"{key}={choice!r} is not a preset of {key}; allowed: one of {', '.join(options)}")
+        return
+    raise ConfigError(unknown_key(key))
 
 
 def _output_dir(config: DictConfig, sweep_dir: str | None) -> Path | None:
@@ -155,7 +249,7 @@ def job_yaml(cfg: DictConfig) -> str:
 def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
     # the sweep's directory first: it fixes the ${now:...} in its name for the launcher too
     sweep_dir = str(config.hydra.sweep.dir) if sweep else None
-    basic = "BasicSweeper" in str(config.hydra.sweeper.get("_target_", ""))
+    basic = _is_basic(config)
     try:
         for label, job in (_sweep_configs(config) if sweep else [(None, config)]):
             app = check_app(_task_part(job))

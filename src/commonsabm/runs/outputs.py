@@ -1,4 +1,4 @@
-"""What one job of the `run` mode writes: tables, a summary, the manifest and a figure.
+"""What one job of the `run` mode writes: tables, a summary, the manifest and (a single run) a figure.
 
 A job runs ``run.replications`` simulations (replicate k seeded by the k-th child of
 ``numpy.random.SeedSequence(run.seed)``) and writes them all into the same files, told
@@ -29,14 +29,19 @@ from commonsabm import __version__
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
-from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, tracked
+from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, in_multirun, tracked
 from commonsabm.runs.sweep import FINAL_MONTHS
 from commonsabm.sim.model import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
 from commonsabm.sim.terms import KINDS, SOURCES
 
+FIGURE = "overview.png"
 OUTPUT_FILES = ("timeseries.parquet", "organisations.parquet", "summary.json", "manifest.json",
-                "config.yaml", "overview.png")
+                "config.yaml", FIGURE)
+# A job of a sweep draws no figure: drawing one took most of a small job's time (about a
+# second, against a few hundredths for the tables), and a sweep is read through its gathered
+# tables and the verdict's figures. A single run keeps it.
+SWEEP_JOB_FILES = tuple(name for name in OUTPUT_FILES if name != FIGURE)
 
 
 def replicate_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -201,15 +206,15 @@ SERIES_KEYS = {"replicate": ("index", "replicate of the job (0-based); its seed 
 
 
 def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
-                  progress: bool = True) -> dict[str, Any]:
+                  progress: bool = True, figure: bool = True) -> dict[str, Any]:
     """Run the job's ``run.replications`` simulations and write every output into `out`.
 
+    Writes ``OUTPUT_FILES``, or ``SWEEP_JOB_FILES`` (no overview.png) without ``figure``.
     Returns what summary.json holds: the master seed, the seed of each replicate and one
     summary per replicate (``replicates``, in replicate order).
     """
-    from commonsabm.runs.plots import overview
-
     model_cfg, run = settings
+    files = OUTPUT_FILES if figure else SWEEP_JOB_FILES
 
     started = time.perf_counter()
     seeds = replicate_seeds(run.seed, run.replications)
@@ -236,17 +241,20 @@ def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
               "replicates": summaries}
     atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(result, indent=2)))
     atomic_write(out / "config.yaml", lambda p: p.write_text(resolved))
-    title = f"{scenario}, seed {run.seed}"
-    if run.replications > 1:
-        title += f", mean of {run.replications} replicates"
-    atomic_write(out / "overview.png", lambda p: overview(mean_over_replicates(series), p, title=title))
+    if figure:
+        from commonsabm.runs.plots import overview  # here: matplotlib takes a second to import
+
+        title = f"{scenario}, seed {run.seed}"
+        if run.replications > 1:
+            title += f", mean of {run.replications} replicates"
+        atomic_write(out / FIGURE, lambda p: overview(mean_over_replicates(series), p, title=title))
     wall = time.perf_counter() - started
     seeding = {"replications": run.replications, "seeds": result["seeds"],
                "seeding": "replicate k ran with CommonsModel(rng=numpy.random.SeedSequence(seed, spawn_key=(k,))), "
                           "the k-th child of numpy.random.SeedSequence(seed).spawn(replications)"}
     # the manifest, written last, records every other file's SHA-256: proof of the job's files
     # should its status.json be lost (jobs.job_record)
-    sums = checksums(out, [name for name in OUTPUT_FILES if name != MANIFEST])
+    sums = checksums(out, [name for name in files if name != MANIFEST])
     atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(
         {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg), "checksums": sums},
         indent=2)))
@@ -271,8 +279,9 @@ def run_mode(app, out: Path, resolved: str) -> None:
     the results of another configuration is kept unless ``run.overwrite`` (see ``jobs.tracked``).
     """
     settings = checked(ModelConfig.of(app), app.run)
-    tracked(out, OUTPUT_FILES, resolved,
-            lambda: run_and_write(settings, out, scenario=app.scenario, resolved=resolved),
+    figure = not in_multirun()  # a sweep's jobs draw no figure (SWEEP_JOB_FILES)
+    tracked(out, OUTPUT_FILES if figure else SWEEP_JOB_FILES, resolved,
+            lambda: run_and_write(settings, out, scenario=app.scenario, resolved=resolved, figure=figure),
             overwrite=app.run.overwrite)
 
 

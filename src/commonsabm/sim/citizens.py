@@ -3,6 +3,10 @@
 The behaviours are methods named for what residents do (``work``, ``claim_benefits``,
 ``spend``, ``volunteer``...); each acts on every resident at once. ``citizens[i]`` gives a
 read-only view of one resident for inspection.
+
+It runs a little over 400 lines because each behaviour updates the shared arrays in place,
+in its formula's order (issue 16's fused passes): split across modules, the arrays' in-place
+invariants (one buffer each, no copies) would have to be kept in several places.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ from collections import Counter
 import mesa
 import numpy as np
 
+from commonsabm.sim.ledger import running_sum
 from commonsabm.sim.procurement import Contract, Lot
+from commonsabm.sim.register import KIND
 from commonsabm.sim.tendering import bundles, draw_lots, hold_tender
-from commonsabm.sim.terms import APRIL, CHANNELS, COUNCIL, DAYS_PER_MONTH, REVENUES, months_for
+from commonsabm.sim.terms import APRIL, CHANNELS, COUNCIL, DAYS_PER_MONTH, KINDS, REVENUES, months_for
 from commonsabm.sim.world import World
 
 
@@ -146,15 +148,18 @@ class Council(mesa.Agent):
         rng = self.model.rng
         keep = self.model.config.council.startup_pot_share
         self.open_startup_pot(keep * pot)
-        known = [o for o in self.model.live_organisations
-                 if self.grants_to(o.kind) and rng.random() < self.commissioning_capacity]
-        if not known:
+        orgs = self.model.orgs
+        applicants = orgs.live[np.isin(orgs.kind[orgs.live], [KIND[k] for k in KINDS if self.grants_to(k)])]
+        known = applicants[rng.random(len(applicants)) < self.commissioning_capacity]
+        if not len(known):
             return 0.0
-        need = np.array([o.overheads for o in known])
+        need = orgs.overheads[known]
         if need.sum() <= 0:  # groups with no fixed costs to cover still apply: share alike
             need = np.ones(len(known))
         shares = (1 - keep) * pot * need / need.sum()
-        return sum(o.receive(self, share, "grants") for o, share in zip(known, shares))
+        paid = self.model.ledger.pay_out(self, orgs.cash, known, "commons", shares, "grants")
+        orgs.book(known, paid, "grants")
+        return running_sum(0.0, paid)
 
     def open_startup_pot(self, monthly: float) -> None:
         """Each April (and in the first simulated month) set the financial year's start-up pot.
@@ -188,11 +193,14 @@ class Council(mesa.Agent):
         model = self.model
         direct = [c for c in self.contracts if c.route == "direct"]
         headroom = pot - sum(c.value for c in direct)
-        proven = [o for o in model.live_organisations if o.successful and o.spare_capacity > 0]
+        orgs = model.orgs
+        live = orgs.live[orgs.successful(orgs.live, model.month)]
+        spare = orgs.spare_capacity(live)
+        proven = [model.organisations[i] for i in live[spare > 0]]
         if headroom > 1e-9 and proven:
             commons = model.config.commons
             rules = model.national.procurement_rules(model.month)
-            room = np.array([o.spare_capacity for o in proven])
+            room = spare[spare > 0]
             term = int(round(rules.contract_years * 12))
             price = commons.delivery_cost * (1 + commons.bid_markup)
             for org, value in zip(proven, np.minimum(headroom * room / room.sum(), room * price)):

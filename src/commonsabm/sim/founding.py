@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from commonsabm.sim.organisation import CommonsOrganisation
+from commonsabm.sim.register import SOURCE
 from commonsabm.sim.terms import KINDS, TRADING
 from commonsabm.sim.world import World
 
@@ -37,12 +38,15 @@ class Founding:
         """This month's income of each kind from its market, per pound of its fixed costs:
         how far that market covers the running of one (per pound, not per organisation, so
         that one large or small newcomer does not move a kind's prospects)."""
+        orgs = self.model.orgs
         for kind in KINDS:
-            orgs = [o for o in self.model.live_organisations if o.kind == kind]
-            overheads = sum(o.overheads for o in orgs)
+            rows = orgs.of_kind(orgs.live, kind)
+            overheads = sum(orgs.overheads[rows].tolist())
             if overheads <= 0:  # nothing to judge by: prospects stay where they were
                 continue
-            income = sum(o.revenue[s] for o in orgs for s in MARKETS[kind]) / overheads
+            markets = [SOURCE[s] for s in MARKETS[kind]]
+            # summed organisation by organisation, source by source (row-major)
+            income = sum(orgs.revenue[np.ix_(rows, markets)].ravel().tolist()) / overheads
             self.base.setdefault(kind, income)
             self.recent[kind] = self.recent.get(kind, income) + PROSPECT_MEMORY * (
                 income - self.recent.get(kind, income))

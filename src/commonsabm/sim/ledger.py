@@ -2,7 +2,10 @@
 
 Money is held by actors (citizens' savings, organisations' cash, the council's
 reserves...). Every payment goes through ``Ledger.pay`` or ``Ledger.record``, which
-books it as a flow between two sectors. ``check`` then asserts stock-flow consistency:
+books it as a flow between two sectors, or through a batch path for many payments at once
+(``pay_rows``, ``pay_out``, ``receive_rows_from_citizens``), which moves
+balances and books flows as running sums in the order single payments would, so that the
+totals are the same to the last bit. ``check`` then asserts stock-flow consistency:
 each sector's holdings equal its opening stock plus inflows minus outflows, so no money
 is created or lost.
 """
@@ -20,6 +23,11 @@ INDEX = {name: i for i, name in enumerate(SECTORS)}
 # whose wage pool a payer's wages go to, by its sector
 POOL_EMPLOYER = {"council": COUNCIL, "primes": PRIMES, "commons": COMMONS}
 PRIMES_SECTOR = "primes"
+
+
+def running_sum(start: float, amounts: np.ndarray) -> float:
+    """``start`` plus each amount in turn, as a loop of ``+=`` would add them (not pairwise)."""
+    return float(np.add.accumulate(np.concatenate(([start], amounts)))[-1])
 
 
 class LedgerError(RuntimeError):
@@ -74,6 +82,46 @@ class Ledger:
         self.record(payer.sector, payee.sector, amount, channel)
         return amount
 
+    @staticmethod
+    def payable(cash: np.ndarray, bills: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What payers with ``cash`` can pay of each row's bills, paid in turn (columns in
+        order), as ``pay`` would pay them one at a time; and the cash each has left."""
+        cash = cash.copy()
+        paid = np.zeros_like(bills)
+        for j in range(bills.shape[1]):
+            amount = np.minimum(bills[:, j], np.maximum(cash, 0.0))
+            paid[:, j] = np.where(amount > 0, amount, 0.0)
+            cash -= paid[:, j]
+        return paid, cash
+
+    def pay_rows(self, cash: np.ndarray, rows: np.ndarray, sector: str, bills: np.ndarray,
+                 payees: tuple, channels: tuple[str, ...]) -> np.ndarray:
+        """Many payers of one sector, whose cash is ``cash[rows]``, each paying its row of
+        ``bills`` to ``payees`` in turn (``None``: wages, to the sector's wage pool, as
+        ``pay_wages``). Balances move and flows are booked in the order of one payment at a
+        time, row by row, so every total is the same running sum. Returns what was paid."""
+        paid, cash[rows] = self.payable(cash[rows], bills)
+        targets = ["citizens" if p is None else p.sector for p in payees]
+
+        def paid_to(same: list[bool]) -> np.ndarray:  # those columns' payments, row by row
+            amounts = paid[:, same].ravel()
+            return amounts[amounts > 0]
+
+        for payee in {id(p): p for p in payees}.values():
+            amounts = paid_to([p is payee for p in payees])
+            if not len(amounts):
+                continue
+            if payee is None:
+                employer = POOL_EMPLOYER[sector]
+                self._wage_pools[employer] = running_sum(self._wage_pools.get(employer, 0.0), amounts)
+            else:
+                payee.cash = running_sum(payee.cash, amounts)
+        for target in dict.fromkeys(targets):
+            self._add_flows(sector, target, paid_to([t == target for t in targets]))
+        for channel in dict.fromkeys(channels):
+            self._add_channel(channel, paid_to([c == channel for c in channels]))
+        return paid
+
     def pay_wages(self, payer: Account, amount: float, employer: int | None = None) -> float:
         """Book an employer's wage bill now; the model shares the pool among its staff later.
 
@@ -94,6 +142,48 @@ class Ledger:
         """The wage bills booked since the last call, by employer code, and empty the pools."""
         pools, self._wage_pools = self._wage_pools, {}
         return pools
+
+    def pay_out(self, payer: Account, cash: np.ndarray, rows: np.ndarray, sector: str,
+                amounts: np.ndarray, channel: str) -> np.ndarray:
+        """One payer paying many payees of one sector, whose cash is ``cash[rows]``, in turn,
+        as ``pay`` one at a time: what it cannot afford of a payment it does not pay. Returns
+        what was paid."""
+        amounts = np.asarray(amounts, dtype=float)
+        paid = np.where(amounts > 0, amounts, 0.0)
+        # what it would hold before each payment were every one paid in full
+        before = np.add.accumulate(np.concatenate(([payer.cash], -paid)))[:-1]
+        if payer.sector != "outside" and (paid > np.maximum(before, 0.0)).any():
+            left = payer.cash  # it runs short: one at a time
+            for i, amount in enumerate(amounts.tolist()):
+                paid[i] = max(min(amount, max(left, 0.0)), 0.0)
+                left -= paid[i]
+        payer.cash = running_sum(payer.cash, -paid[paid > 0])
+        cash[rows] += paid
+        self.record_rows(payer.sector, sector, paid, channel)
+        return paid
+
+    def receive_rows_from_citizens(self, cash: np.ndarray, rows: np.ndarray, sector: str,
+                                   amounts: np.ndarray, channel: str) -> None:
+        """Book money residents have already paid to many payees of one sector, whose cash is
+        ``cash[rows]``, in the order of ``receive_from_citizens`` called row by row."""
+        cash[rows] += amounts
+        self.record_rows("citizens", sector, amounts, channel)
+
+    def record_rows(self, source: str, target: str, amounts: np.ndarray, channel: str) -> None:
+        """``record`` for each amount in turn (non-negative amounts), as one running sum."""
+        self._add_flows(source, target, amounts)
+        self._add_channel(channel, amounts)
+
+    def _add_flows(self, source: str, target: str, amounts: np.ndarray) -> None:
+        amounts = amounts[amounts > 0]  # as ``record`` books no zero
+        if len(amounts):
+            key = (INDEX[source], INDEX[target])
+            self._pending[key] = running_sum(self._pending[key], amounts)
+
+    def _add_channel(self, channel: str, amounts: np.ndarray) -> None:
+        amounts = amounts[amounts > 0]
+        if len(amounts):
+            self.channels[channel] = running_sum(self.channels[channel], amounts)
 
     def receive_from_citizens(self, payee: Account, amount: float, channel: str) -> None:
         """Book money residents have already paid out of their cash (the citizen arrays move it)."""

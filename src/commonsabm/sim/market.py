@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from commonsabm.sim.register import KIND
+from commonsabm.sim.terms import TRADING
 from commonsabm.sim.world import World
 
 
@@ -32,24 +34,26 @@ class LocalMarket:
         self.units = 0.0  # what it bought, at the outside option's prices
 
     # ------------------------------------------------------------------ prices and offer
-    def price(self, org) -> float:
-        """A trader's price relative to the outside option's (1): its unit cost with a markup.
+    def price(self, rows: np.ndarray) -> np.ndarray:
+        """Traders' prices (by register row) relative to the outside option's (1): each one's
+        unit cost with a markup.
 
         The unit cost is its cost of sales per unit and its overheads spread over what it
-        can sell; staff are paid from the margin (``CommonsOrganisation.adjust_staff``), so
+        can sell; staff are paid from the margin (``bookkeeping.adjusted_staff``), so
         a trader grown in experience (more capacity for the same overheads) sells cheaper.
         """
         commons = self.model.config.commons
-        return (1 + commons.trading_markup) * (commons.trading_cost + org.overheads / org.capacity)
+        orgs = self.model.orgs
+        return (1 + commons.trading_markup) * (commons.trading_cost + orgs.overheads[rows] / orgs.capacity[rows])
 
-    def known(self, traders) -> np.ndarray:
-        """How far each trader has built its custom: a new one is known to few residents yet,
-        and its pull rises linearly to full over ``commons.custom_build_months`` (the
-        liability of newness: docs/ODD.md §7.8)."""
+    def known(self, rows: np.ndarray) -> np.ndarray:
+        """How far each trader (by register row) has built its custom: a new one is known to
+        few residents yet, and its pull rises linearly to full over
+        ``commons.custom_build_months`` (the liability of newness: docs/ODD.md §7.8)."""
         months = self.model.config.commons.custom_build_months
         if months <= 0:
-            return np.ones(len(traders))
-        age = np.fromiter((self.model.month - o.born for o in traders), float, len(traders))
+            return np.ones(len(rows))
+        age = self.model.month - self.model.orgs.born[rows]
         return np.clip((age + 1) / months, 0.0, 1.0)
 
     def fundraising_effort(self, ability: np.ndarray) -> np.ndarray:
@@ -94,24 +98,24 @@ class LocalMarket:
         model = self.model
         cfg, citizens, ledger, economy = model.config, model.citizens, model.ledger, model.economy
         by_nbhd = np.bincount(citizens.nbhd, weights=spending, minlength=citizens.n_nbhd)
-        live = model.live_organisations
-        traders = [o for o in live if o.trading]
-        groups = [o for o in live if not o.trading]
+        orgs = model.orgs
+        trading = np.isin(orgs.kind[orgs.live], [KIND[k] for k in TRADING])
+        traders, groups = orgs.live[trading], orgs.live[~trading]
 
         commons = cfg.commons
-        prices = np.array([self.price(o) for o in traders])
-        capacity = np.array([o.capacity_for_trade for o in traders])
+        prices = self.price(traders)
+        capacity = orgs.capacity_for_trade(traders)
         goods = commons.trade_budget_share * by_nbhd
         pull = capacity * prices ** -commons.price_elasticity * self.known(traders)
-        trade = self.choose(goods, self._nbhds(traders), pull, commons.outside_offer * goods)
+        trade = self.choose(goods, orgs.nbhd[traders], pull, commons.outside_offer * goods)
         # a trader sells at most its capacity; custom beyond it goes to the outside option
         wanted = trade.sum(axis=0)
         limit = prices * capacity
         trade *= np.divide(limit, wanted, out=np.ones_like(wanted), where=wanted > limit)[None, :]
 
         giving = cfg.place.donation_share * by_nbhd * self.fundraising_effort(self.ability_to_give())
-        members = np.array([o.members + 1 for o in groups], dtype=float)
-        gifts = self.choose(giving, self._nbhds(groups), members, np.zeros(citizens.n_nbhd))
+        members = (orgs.members[groups] + 1).astype(float)
+        gifts = self.choose(giving, orgs.nbhd[groups], members, np.zeros(citizens.n_nbhd))
 
         # custom and giving both rise; together they cannot pass what a neighbourhood spends
         paid = trade.sum(axis=1) + gifts.sum(axis=1)
@@ -120,12 +124,11 @@ class LocalMarket:
         gifts *= cut[:, None]
 
         sales, given = trade.sum(axis=0), gifts.sum(axis=0)
-        for org, price, amount in zip(traders, prices, sales.tolist()):
-            org.price = float(price)
-            org.units_sold = amount / price
-            ledger.receive_from_citizens(org, amount, "trading")
-        for org, amount in zip(groups, given.tolist()):
-            ledger.receive_from_citizens(org, amount, "donations")
+        orgs.price[traders] = prices
+        orgs.units_sold[traders] = sales / prices
+        for rows, amounts, source in ((traders, sales, "trading"), (groups, given, "donations")):
+            ledger.receive_rows_from_citizens(orgs.cash, rows, "commons", amounts, source)
+            orgs.book(rows, amounts, source)
         total = float(spending.sum())
         self.spending, self.custom = total, float(sales.sum())
         self.units = float((sales / prices).sum()) if len(traders) else 0.0
@@ -134,7 +137,3 @@ class LocalMarket:
         ledger.receive_from_citizens(economy.local_private, local, "shopping")
         economy.sell(local)
         ledger.receive_from_citizens(economy.outside, rest - local, "shopping")
-
-    @staticmethod
-    def _nbhds(orgs) -> np.ndarray:
-        return np.fromiter((o.nbhd for o in orgs), dtype=np.int32, count=len(orgs))

@@ -17,6 +17,7 @@ import numpy as np
 from commonsabm.params.checks import Settings, settings_for
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.sim.bookkeeping import keep_books
 from commonsabm.sim.citizens import Citizens
 from commonsabm.sim.council import Council
 from commonsabm.sim.founding import Founding
@@ -28,9 +29,10 @@ from commonsabm.sim.national import NationalSetting
 from commonsabm.sim.organisation import CommonsOrganisation
 from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
+from commonsabm.sim.register import Register
 from commonsabm.sim.reporters import REPORTERS, Reporters
 from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
-from commonsabm.sim.volunteering import TimeIncomeSplit, absorb, usable_by_slot
+from commonsabm.sim.volunteering import TimeIncomeSplit, absorb
 
 
 class CommonsModel(Reporters, mesa.Model):
@@ -71,6 +73,7 @@ class CommonsModel(Reporters, mesa.Model):
         # local firms start with two months of their wage bill in hand
         self.economy.local_private.cash = 2 * float(
             self.citizens.wage_bill(LOCAL_PRIVATE, self.citizens.hours_worked(0.0)).sum())
+        self.orgs = Register()  # the organisations' numeric state, a row each
         self.organisations: list[CommonsOrganisation] = []  # every organisation that ever lived
         self.live_organisations: list[CommonsOrganisation] = []
         self.births: Counter = Counter()
@@ -84,7 +87,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
         self.ledger = Ledger({
             "citizens": lambda: float(self.citizens.cash.sum()),
-            "commons": lambda: sum(o.cash for o in self.live_organisations),
+            "commons": lambda: sum(self.orgs.cash[self.orgs.live].tolist()),
             "council": lambda: self.council.cash,
             "primes": lambda: sum(p.cash for p in self.primes),
             "fund": lambda: self.fund.cash,
@@ -160,7 +163,7 @@ class CommonsModel(Reporters, mesa.Model):
                           * sum(c.delivery_cost for p in self.primes for c in p.contracts))
         pools = {COUNCIL: (council_pool, cfg.council.staff_wage),
                  PRIMES: (prime_pool, cfg.primes.local_wage),
-                 COMMONS: (sum(o.staff for o in self.live_organisations) * cfg.commons.staff_wage,
+                 COMMONS: (sum(self.orgs.staff[self.orgs.live].tolist()) * cfg.commons.staff_wage,
                            cfg.commons.staff_wage)}
         for employer, (pool, wage) in pools.items():
             # primes hire on casual, part-time terms
@@ -175,18 +178,25 @@ class CommonsModel(Reporters, mesa.Model):
 
     def organisation_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Register index, neighbourhood and volunteer room of every live organisation."""
-        live = self.live_organisations
-        index = np.fromiter((o.index for o in live), dtype=np.int32, count=len(live))
-        nbhd = np.fromiter((o.nbhd for o in live), dtype=np.int32, count=len(live))
-        room = np.fromiter((o.room for o in live), dtype=np.int64, count=len(live))
-        return index, nbhd, room
+        live = self.orgs.live
+        return (live.astype(np.int32), self.orgs.nbhd[live].astype(np.int32),
+                self.orgs.room(self.config, live))
+
+    def usable_by_slot(self) -> np.ndarray:
+        """Hours each organisation can use this month, by register slot (index + 1); slot 0, for
+        residents who belong to none, is unbounded (they give no hours anyway)."""
+        usable = np.zeros(len(self.organisations) + 1)
+        usable[0] = np.inf
+        live = self.orgs.live
+        usable[live + 1] = self.orgs.usable_hours(self.config, live)
+        return usable
 
     def wear(self) -> np.ndarray:
         """Each resident's further monthly chance of stopping volunteering: worn-out
         volunteers leave an organisation in proportion to its burnout."""
         burnout = np.zeros(len(self.organisations) + 1)  # slot 0: residents who belong to none
-        for org in self.live_organisations:
-            burnout[org.index + 1] = org.burnout
+        live = self.orgs.live
+        burnout[live + 1] = self.orgs.burnout[live]
         return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
 
     def count_members(self, offered: np.ndarray | None = None) -> None:
@@ -195,14 +205,14 @@ class CommonsModel(Reporters, mesa.Model):
         citizens = self.citizens
         size = len(self.organisations) + 1
         slot = citizens.org + 1  # slot 0 collects residents who belong to none
-        members = np.bincount(slot, minlength=size).tolist()
-        volunteers = np.bincount(slot, weights=citizens.active, minlength=size).tolist()
-        hours = np.bincount(slot, weights=citizens.hours, minlength=size).tolist()
-        offered = hours if offered is None else offered.tolist()
-        for org in self.live_organisations:
-            i = org.index + 1
-            org.members, org.volunteers, org.volunteer_hours = members[i], int(volunteers[i]), hours[i]
-            org.hours_offered = offered[i]
+        hours = np.bincount(slot, weights=citizens.hours, minlength=size)
+        offered = hours if offered is None else offered
+        orgs = self.orgs
+        live = orgs.live
+        orgs.members[live] = np.bincount(slot, minlength=size)[live + 1]
+        orgs.volunteers[live] = np.bincount(slot, weights=citizens.active, minlength=size)[live + 1]
+        orgs.volunteer_hours[live] = hours[live + 1]
+        orgs.hours_offered[live] = offered[live + 1]
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -242,7 +252,7 @@ class CommonsModel(Reporters, mesa.Model):
         citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
         # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
         citizens.hours, offered = absorb(citizens.org, citizens.hours,
-                                         usable_by_slot(self.organisations, self.live_organisations))
+                                         self.usable_by_slot())
         self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,
                                 citizens.hours, citizens.active)
         self.count_members(offered)
@@ -268,8 +278,9 @@ class CommonsModel(Reporters, mesa.Model):
         self.citizens.start_month()
         self.economy.start_month()
         self.fund.start_month()
-        for actor in self.live_organisations + self.primes:
-            actor.start_month()
+        self.orgs.start_month()
+        for prime in self.primes:
+            prime.start_month()
 
     def fund_ubi(self, ubi: float) -> None:
         """A tax on earnings for a UBI not paid from outside (docs/ODD.md §7.3): a national tax at
@@ -296,16 +307,8 @@ class CommonsModel(Reporters, mesa.Model):
         self.market.shop(spending)
 
     def run_organisations(self) -> None:
-        for org in list(self.live_organisations):
-            if self.fund.opened and org.loan == 0 and (org.cash < 3 * org.monthly_costs or org.age < 36):
-                self.fund.lend(org)
-            org.pay_costs()
-            org.adjust_staff()
-            org.learn()
-            org.strain()
-            cause = org.fails()
-            if cause:
-                self.close(org, cause)
+        """Each live organisation's month-end books, then the closures' members released."""
+        keep_books(self)
         self.wind_up()
 
     def close(self, org: CommonsOrganisation, cause: str) -> None:
@@ -330,7 +333,8 @@ class CommonsModel(Reporters, mesa.Model):
         each kind has its own start-up capital and finance (``Founding.finance``).
         """
         citizens = self.citizens
-        successful = [o.nbhd for o in self.live_organisations if o.successful]
+        live = self.orgs.live
+        successful = self.orgs.nbhd[live[self.orgs.successful(live, self.month)]]
         visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
         demonstration = visible / max(self.orgs_in_reach0, 1e-9)
         weights = self.founding.weights()

@@ -10,26 +10,102 @@ out.
 
 from __future__ import annotations
 
-from collections import deque
-import mesa
+from collections.abc import Mapping
 
-from commonsabm.sim.terms import SOURCES, TRACK_RECORD_SPAN, TRADING, months_for
+import mesa
+import numpy as np
+
+from commonsabm.sim import bookkeeping
+from commonsabm.sim.register import SOURCE, VOLUNTEER_DELIVERY_CAP
+from commonsabm.sim.terms import CAUSES, TRACK_RECORD_SPAN, TRADING, months_for
 from commonsabm.sim.world import World
 
-# volunteers may cover up to this share of the cost of delivering contracted work
-VOLUNTEER_DELIVERY_CAP = 0.5
+class Column:
+    """An attribute kept in the register's column of the same name, at the organisation's row."""
+
+    def __init__(self, cast=float):
+        self.cast = cast
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, org, owner=None):
+        if org is None:
+            return self
+        return self.cast(getattr(org.register, self.name)[org.index])
+
+    def __set__(self, org, value) -> None:
+        getattr(org.register, self.name)[org.index] = value
+
+
+class Sources(Mapping):
+    """An organisation's income by source (its row of a register table), read and written as a dict."""
+
+    def __init__(self, table, row: int):
+        self.table, self.row = table, row
+
+    def __getitem__(self, source: str) -> float:
+        return float(self.table[self.row, SOURCE[source]])
+
+    def __setitem__(self, source: str, amount: float) -> None:
+        self.table[self.row, SOURCE[source]] = amount
+
+    def __iter__(self):
+        return iter(SOURCE)
+
+    def __len__(self) -> int:
+        return len(SOURCE)
+
+    def values(self) -> list[float]:
+        return self.table[self.row].tolist()
+
+    def items(self) -> list[tuple[str, float]]:
+        return list(zip(SOURCE, self.values()))
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
 
 
 class CommonsOrganisation(mesa.Agent):
     sector = "commons"
+    cash = Column()
+    scale = Column()
+    overheads = Column()
+    capacity = Column()
+    staff = Column()
+    burnout = Column()
+    volunteer_hours = Column()
+    hours_offered = Column()  # what its volunteers offered this month, before what it could use
+    loan = Column()
+    loan_payment = Column()
+    committed = Column()  # service value a month promised under contracts and subcontracts, kept current
+    delivery_due = Column()  # what delivering them costs a month, before volunteers
+    price = Column()  # a trader's price relative to local firms' and chains' (sim.market)
+    units_sold = Column()  # this month's trading sales at those firms' prices: its cost of sales
+    custom_in_hand = Column()  # units its trading custom took last month (see spare_capacity)
+    # everything booked this month whatever its channel, so that a payment under a channel
+    # revenue does not know (and so drops) shows against revenue by source
+    received = Column()
+    costs = Column()
+    surplus_before_staff = Column()
+    nbhd = Column(int)
+    born = Column(int)
+    experience = Column(int)  # months of delivering contracted or granted services
+    months_unpaid = Column(int)
+    months_dormant = Column(int)  # months in a row with fewer active volunteers than its kind needs
+    members = Column(int)
+    volunteers = Column(int)
+    missed_repayments = Column(int)
+    paying_its_way = Column(bool)
+    defaulted = Column(bool)  # a borrower that defaulted gets no second loan
 
     def __init__(self, model: World, kind: str, nbhd: int, cash: float = 0.0):
         super().__init__(model)
+        self.register = model.orgs
+        self.index = self.register.add(kind)  # its row, and its position in model.organisations
         self.kind = kind
         self.nbhd = nbhd
-        self.index = len(model.organisations)  # position in the model's register, used by residents
         self.born = model.month
-        self.died: int | None = None
         self.cause: str | None = None
         self.founded_with = "before the run"  # how a founding during the run raised its start-up money
         self.cash = cash
@@ -39,35 +115,31 @@ class CommonsOrganisation(mesa.Agent):
         self.scale = float(model.rng.lognormal(0.0, model.config.commons.size_dispersion))
         self.overheads = self.kind_config.overheads * self.scale
         self.capacity = self.kind_config.capacity * self.scale
-        self.staff = 0.0
-        self.experience = 0  # months of delivering contracted or granted services
-        self.months_unpaid = 0
-        self.months_dormant = 0  # months in a row with fewer active volunteers than its kind needs
-        self.burnout = 0.0
-        self.members = 0
-        self.volunteers = 0
-        self.volunteer_hours = 0.0
-        self.hours_offered = 0.0  # what its volunteers offered this month, before what it could use
-        self.loan = 0.0
-        self.loan_payment = 0.0
-        self.missed_repayments = 0
-        self.defaulted = False  # a borrower that defaulted gets no second loan
         self.contracts: list = []  # direct contracts held; change them through add_/remove_ below
         self.subcontracts: list = []
-        self.committed = 0.0  # service value a month promised under both, kept current
-        self.delivery_due = 0.0  # what delivering them costs a month, before volunteers
-        self.price = 1.0  # a trader's price relative to local firms' and chains' (sim.market)
-        self.units_sold = 0.0  # this month's trading sales at those firms' prices: its cost of sales
-        self.custom_in_hand = 0.0  # units its trading custom took last month (see spare_capacity)
-        self.revenue = dict.fromkeys(SOURCES, 0.0)  # this month
-        self.revenue_total = dict.fromkeys(SOURCES, 0.0)
-        # everything booked this month whatever its channel, so that a payment under a channel
-        # revenue does not know (and so drops) shows against revenue by source
-        self.received = 0.0
-        self.costs = 0.0
-        self.history: deque[tuple[float, float, float]] = deque(maxlen=12)  # (revenue, costs, wages)
-        self.paying_its_way = False
-        self.surplus_before_staff = 0.0
+
+    @property
+    def died(self) -> int | None:
+        month = int(self.register.died[self.index])
+        return None if month < 0 else month
+
+    @died.setter
+    def died(self, month: int | None) -> None:
+        self.register.died[self.index] = -1 if month is None else month
+
+    @property
+    def revenue(self) -> Sources:
+        """This month's income by source."""
+        return Sources(self.register.revenue, self.index)
+
+    @property
+    def revenue_total(self) -> Sources:
+        return Sources(self.register.revenue_total, self.index)
+
+    @property
+    def history(self) -> list[tuple[float, float, float]]:
+        """The last twelve months' (revenue, costs, wages), oldest first."""
+        return self.register.history_of(self.index)
 
     # ------------------------------------------------------------------ state
     @property
@@ -87,6 +159,7 @@ class CommonsOrganisation(mesa.Agent):
         work = self.contracts + self.subcontracts
         self.committed = sum(c.value for c in self.contracts) + sum(s.value for s in self.subcontracts)
         self.delivery_due = sum(c.delivery_cost for c in work)
+        self.register.work[self.index] = len(work)
 
     def add_contract(self, contract) -> None:
         self.contracts.append(contract)
@@ -111,44 +184,37 @@ class CommonsOrganisation(mesa.Agent):
     @property
     def capacity_for_trade(self) -> float:
         """What it can sell to residents this month: contracted work takes the rest."""
-        return max(self.capacity - self.committed, 0.0)
+        return float(self.register.capacity_for_trade(np.array([self.index]))[0])
 
     @property
     def spare_capacity(self) -> float:
-        """Room for more contracted work: what neither its contracts nor its custom take.
-
-        A trader's custom uses the same capacity (its premises, staff and volunteers) as
-        contracted work, so a trader that sold at capacity last month has no room for a
-        contract or subcontract: taking one would turn its customers away (docs/ODD.md §7.8).
-        """
-        return max(self.capacity - self.committed - self.custom_in_hand, 0.0)
+        """Room for more contracted work: capacity less contracts and last month's custom
+        (``Register.spare_capacity``)."""
+        return float(self.register.spare_capacity(np.array([self.index]))[0])
 
     @property
     def successful(self) -> bool:
         """Visible success that teaches others: established and paying its way."""
-        if self.age < 24 or self.months_unpaid > 0 or len(self.history) < 6:
-            return False
-        return self.paying_its_way
+        return bool(self.register.successful(np.array([self.index]), self.model.month)[0])
 
     @property
     def monthly_costs(self) -> float:
         return self.overheads + self.staff * self.model.config.commons.staff_wage
 
+    def _one(self, column) -> float:
+        """A register calculation over whole columns, for this organisation's row alone."""
+        return column(self.model.config, np.array([self.index]))[0].item()
+
     @property
     def room(self) -> int:
         """Places for new volunteers; none while it is offered more hours than it can use."""
-        if self.hours_offered > self.usable_hours:
-            return 0
-        return max(int(self.kind_config.volunteer_room * self.scale) - self.members, 0)
+        return self._one(self.register.room)
 
     @property
     def usable_hours(self) -> float:
         """Volunteer hours a month it can organise: its places, its share of delivering
         contracted work, and what its paid staff can organise (``sim.volunteering``)."""
-        commons = self.commons_config
-        places = self.kind_config.volunteer_room * self.scale
-        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
-        return places * commons.hours_per_place + delivery + self.staff * commons.organiser_hours
+        return self._one(self.register.usable_hours)
 
     # ------------------------------------------------------------------ behaviours
     def receive(self, payer, amount: float, source: str) -> float:
@@ -158,61 +224,11 @@ class CommonsOrganisation(mesa.Agent):
 
     def book(self, amount: float, source: str) -> None:
         """Record income by source (founders' own capital is not revenue)."""
-        self.received += amount
-        if source in self.revenue:
-            self.revenue[source] += amount
-            self.revenue_total[source] += amount
-
-    def start_month(self) -> None:
-        self.revenue = dict.fromkeys(SOURCES, 0.0)
-        self.received = 0.0
-        self.costs = 0.0
-        self.custom_in_hand = self.units_sold
-        self.units_sold = 0.0
-
-    def pay_costs(self) -> None:
-        """Pay overheads, staff, delivery and loan repayments; record a month unpaid if cash runs out."""
-        commons = self.commons_config
-        delivery = self.delivery_due
-        volunteer_input = min(self.volunteer_hours * commons.volunteer_hour_value,
-                              VOLUNTEER_DELIVERY_CAP * delivery)
-        supplies = (self.overheads + delivery - volunteer_input
-                    + commons.trading_cost * self.units_sold)
-        wages = self.staff * commons.staff_wage
-        owed = supplies + wages + self.loan_payment
-        model = self.model
-        ledger, economy = model.ledger, model.economy
-        paid = ledger.pay(self, economy.local_private, supplies * commons.local_share, "supplies")
-        paid += ledger.pay(self, economy.outside, supplies * (1 - commons.local_share), "supplies")
-        paid += model.ledger.pay_wages(self, wages)
-        if self.loan_payment > 0:
-            repaid = ledger.pay(self, model.fund, self.loan_payment, "loan_repayments")
-            model.fund.repaid(self, repaid)
-            paid += repaid
-        self.costs = paid
-        self.months_unpaid = self.months_unpaid + 1 if paid < owed - 1e-6 else 0
-        self.history.append((sum(self.revenue.values()) - self.revenue["loans"], owed, wages))
-        self._review_year()
-
-    def _review_year(self) -> None:
-        """After each month's accounts: does the last year's revenue cover its costs, and
-        what does it leave before staff costs, on average?"""
-        revenue = costs = wages = 0.0
-        for r, c, w in self.history:
-            revenue += r
-            costs += c
-            wages += w
-        self.paying_its_way = revenue >= costs
-        self.surplus_before_staff = (revenue - costs + wages) / len(self.history)
-
-    def adjust_staff(self) -> None:
-        """Hire towards what a lasting surplus pays for; shed staff when bills go unpaid."""
-        if not self.history:
-            return
-        target = max(0.8 * self.surplus_before_staff / self.commons_config.staff_wage, 0.0)
-        self.staff += 0.25 * (target - self.staff)
-        if self.months_unpaid:
-            self.staff *= 0.8
+        register, row = self.register, self.index  # its row, written directly: many payments a month
+        register.received[row] += amount
+        if source in SOURCE:
+            register.revenue[row, SOURCE[source]] += amount
+            register.revenue_total[row, SOURCE[source]] += amount
 
     def take_part(self, units: float, value_per_unit: float, payment_days: float) -> tuple[float, str | None]:
         """How much of a prime's subcontract offer to take, and why not more.
@@ -246,21 +262,16 @@ class CommonsOrganisation(mesa.Agent):
 
     def learn(self) -> None:
         """Delivery builds a track record, and capacity grows with experience."""
-        if self.contracts or self.subcontracts or self.revenue["grants"] > 0 or self.revenue["trading"] > 0:
-            self.experience += 1
-        commons = self.commons_config
-        self.capacity = (self.kind_config.capacity * self.scale
-                         * (1 + commons.capacity_growth * min(self.experience, 120) / 12)
-                         + self.staff * commons.staff_wage)
+        rows = np.array([self.index])
+        experience, capacity = bookkeeping.learned(self.model.config, self.register, rows, self.register.staff[rows])
+        self.experience, self.capacity = int(experience[0]), float(capacity[0])
 
     @property
     def hours_asked(self) -> float:
         """Volunteer hours a month the organisation leans on: running it (its kind's core
         hours, scaled to its size) and its share of delivering contracted work, less what
         paid staff take off volunteers' hands."""
-        commons = self.commons_config
-        delivery = VOLUNTEER_DELIVERY_CAP * self.delivery_due / max(commons.volunteer_hour_value, 1e-9)
-        return (self.kind_config.core_hours * self.scale + delivery) / (1 + self.staff)
+        return self._one(self.register.hours_asked)
 
     @property
     def load(self) -> float:
@@ -269,8 +280,7 @@ class CommonsOrganisation(mesa.Agent):
         Each carries what the organisation asks of them or what they give, whichever is more:
         few volunteers for its size stretch each one, and long hours tire whoever gives them.
         """
-        carried = max(self.hours_asked, self.volunteer_hours) / max(self.volunteers, 1)
-        return carried / max(self.model.config.behaviour.burnout_hours, 1e-9)
+        return self._one(self.register.load)
 
     def strain(self) -> None:
         """Burnout, the share of its volunteers worn out, follows the load smoothly.
@@ -280,9 +290,8 @@ class CommonsOrganisation(mesa.Agent):
         moves towards that level by ``burnout_recovery`` of the gap a month, so a spell of
         overload builds up and wears off slowly.
         """
-        load_sq = self.load ** 2
-        target = load_sq / (1 + load_sq)
-        self.burnout += self.model.config.behaviour.burnout_recovery * (target - self.burnout)
+        rows = np.array([self.index])
+        self.burnout = float(bookkeeping.strained(self.model.config, self.register, rows, self.register.staff[rows])[0])
 
     def share_surplus(self) -> float:
         """Co-ops pay part of a comfortable surplus to their members as a dividend."""
@@ -296,21 +305,13 @@ class CommonsOrganisation(mesa.Agent):
     def fails(self) -> str | None:
         """Its kind's routes to closure (``terms.CAUSES``): cash, when it has been unable to
         pay its costs for longer than its kind bears; volunteers, when a kind run by them has
-        had fewer than it needs for long enough to be dormant; burnout, a hazard."""
-        kind = self.kind_config
-        if self.months_unpaid > kind.cash_months_bearable:
-            return "cash"
-        if kind.min_volunteers > 0:
-            self.months_dormant = self.months_dormant + 1 if self.volunteers < kind.min_volunteers else 0
-            if self.months_dormant >= kind.dormant_months:
-                return "volunteers"
-        # a hazard, not a threshold: worn-out volunteers make a group likelier to fold, more so
-        # the more of them are worn out (a draw only when it can close, so that a zero hazard
-        # leaves the random stream as it was)
-        hazard = self.model.config.behaviour.burnout_closure * self.burnout
-        if hazard > 0 and self.model.rng.random() < hazard:
-            return "burnout"
-        return None
+        had fewer than it needs for long enough to be dormant; burnout, a hazard
+        (``bookkeeping.closing``)."""
+        rows = np.array([self.index])
+        cause, dormant, _ = bookkeeping.closing(self.model, rows, self.register.months_unpaid[rows],
+                                                self.register.burnout[rows])
+        self.months_dormant = int(dormant[0])
+        return None if cause[0] == bookkeeping.NO_CAUSE else CAUSES[cause[0]]
 
     def close(self, cause: str) -> None:
         """Close: contracts return to the council and loans default.
@@ -326,5 +327,5 @@ class CommonsOrganisation(mesa.Agent):
             sub.prime.end_subcontract(sub)
         if self.loan > 0:
             self.model.fund.default(self)
-        self.history.clear()  # a closed organisation keeps only its record for the outputs
+        self.register.close(self.index)  # a closed organisation keeps only its record for the outputs
         self.remove()

@@ -7,8 +7,6 @@ residents so that runs of different sizes compare.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
 from commonsabm.sim.tendering import BIDDER_CLASSES
@@ -156,7 +154,10 @@ class Reporters:
 
     # ------------------------------------------------------------ organisations
     def _count(self, kind: str) -> int:
-        return self._per_step("counts", lambda: Counter(o.kind for o in self.live_organisations))[kind]
+        def counts():
+            live = self.orgs.live
+            return dict(zip(KINDS, np.bincount(self.orgs.kind[live], minlength=len(KINDS)).tolist()))
+        return self._per_step("counts", counts)[kind]
 
     orgs_coop = property(lambda self: _per_100k(self, self._count("coop")))
     orgs_community_business = property(lambda self: _per_100k(self, self._count("community_business")))
@@ -189,19 +190,17 @@ class Reporters:
     def survival(self, kind: str, months: int) -> float:
         """Of organisations founded in the run old enough to tell, the share that lived `months`."""
         def tally():
-            table = Counter()
-            for o in self.organisations:
-                if o.born < self.start_month:
-                    continue
-                age = self.month - o.born
-                for span in (12, 36):
-                    if age >= span:
-                        table[(o.kind, span, "old enough")] += 1
-                        table[(o.kind, span, "lived")] += o.died is None or o.died - o.born >= span
+            orgs, ever = self.orgs, slice(0, self.orgs.size)
+            born, died, kinds = orgs.born[ever], orgs.died[ever], orgs.kind[ever]
+            table = {}
+            for span in (12, 36):
+                old = (born >= self.start_month) & (self.month - born >= span)
+                lived = old & ((died < 0) | (died - born >= span))
+                for code, name in enumerate(KINDS):
+                    table[(name, span)] = (int((old & (kinds == code)).sum()), int((lived & (kinds == code)).sum()))
             return table
-        table = self._per_step("survival", tally)
-        cohort = table[(kind, months, "old enough")]
-        return table[(kind, months, "lived")] / cohort if cohort else float("nan")
+        cohort, lived = self._per_step("survival", tally)[(kind, months)]
+        return lived / cohort if cohort else float("nan")
 
     survival_12m_coop = property(lambda self: self.survival("coop", 12))
     survival_36m_coop = property(lambda self: self.survival("coop", 36))
@@ -225,10 +224,13 @@ class Reporters:
     # ------------------------------------------------------------ service delivery
     def _commons_revenue(self, *sources: str, kinds=KINDS) -> float:
         def by_kind_and_source():
-            table = {(k, s): 0.0 for k in KINDS for s in SOURCES}
-            for org in self.live_organisations + self.closed_this_month:
-                for source, amount in org.revenue.items():
-                    table[(org.kind, source)] += amount
+            orgs = self.orgs
+            rows = np.concatenate([orgs.live, [o.index for o in self.closed_this_month]]).astype(np.int64)
+            table = {}
+            for kind in KINDS:
+                # each kind's running totals, organisation by organisation, as one at a time
+                revenue = np.vstack([np.zeros(len(SOURCES)), orgs.revenue[orgs.of_kind(rows, kind)]])
+                table.update(zip(((kind, s) for s in SOURCES), np.add.accumulate(revenue)[-1].tolist()))
             return table
         table = self._per_step("revenue", by_kind_and_source)
         return sum(table[(k, s)] for k in kinds for s in sources)

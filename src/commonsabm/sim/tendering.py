@@ -55,12 +55,14 @@ def commons_bids(model: World, rules: ProcurementConfig, value: float, relationa
     record asked for, hold the reserve and have room: alone, or as one consortium of those
     that cannot meet the lot alone, where consortia are allowed."""
     rng, commons = model.rng, model.config.commons
-    live = [o for o in model.live_organisations if o.alive]  # not one closing this month
-    if not live:
+    orgs = model.orgs
+    rows = orgs.live[orgs.died[orgs.live] < 0]  # not one closing this month
+    if not len(rows):
         return []
-    experience = np.fromiter((o.experience for o in live), float, len(live))
-    cash = np.fromiter((o.cash for o in live), float, len(live))
-    spare = np.fromiter((o.spare_capacity for o in live), float, len(live))
+    live = [model.organisations[i] for i in rows]
+    experience = orgs.experience[rows].astype(float)
+    cash = orgs.cash[rows]
+    spare = orgs.spare_capacity(rows)
     # one draw per organisation: does the council's commissioning team reach it?
     reached = rng.random(len(live)) < model.council.commissioning_capacity
     cost = commons.delivery_cost * rng.lognormal(0.0, rules.cost_dispersion, len(live))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the actors' own classes, for their types only; none imports
     from commonsabm.sim.organisation import CommonsOrganisation
     from commonsabm.sim.prime import PrimeContractor
     from commonsabm.sim.procurement import PaymentQueue
+    from commonsabm.sim.register import Register
 
 
 class World(Protocol):
@@ -39,6 +40,7 @@ class World(Protocol):
     council: Council
     fund: SocialInvestmentFund
     primes: list[PrimeContractor]
+    orgs: Register  # the organisations' numeric state, a row each
     organisations: list[CommonsOrganisation]  # every organisation that ever lived
     live_organisations: list[CommonsOrganisation]
 
