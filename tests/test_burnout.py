@@ -33,8 +33,11 @@ def test_a_heavier_load_wears_out_more_volunteers_closes_more_organisations_and_
         diff = heavy - light
         # paired over ten seeds, the effect's 95% interval lies above zero
         assert diff.mean() - 2.262 * diff.std(ddof=1) / np.sqrt(len(diff)) > 0, metric.__name__
-    heavy, light = arm("volunteering_rate", 10.0), arm("volunteering_rate", 40.0)
-    assert (heavy < light).sum() >= 8 and heavy.mean() < light.mean()
+    # volunteering at 10,000 residents: at 4,000 a closure or two moves a place's rate by more
+    # than the wear itself (docs/validation.md §4 measures it at 10,000 too)
+    heavy, light = (arm("volunteering_rate", h, population=10_000) for h in (10.0, 40.0))
+    diff = heavy - light
+    assert diff.mean() + 2.262 * diff.std(ddof=1) / np.sqrt(len(diff)) < 0
 
 
 def test_burnout_hours_is_a_gradient_not_a_switch():

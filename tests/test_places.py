@@ -118,12 +118,13 @@ def test_higher_unemployment_alone_gives_more_claimants():
 def test_denser_voluntary_sector_alone_gives_more_organisations_and_volunteering():
     south = preset("affluent_southern")
     # 6,000 residents: at 2,000 a place has five to seven groups and one seed can tie or turn
-    keys = {"seeds": SEEDS[:4], "population": 6000, "end": "2012-12"}
+    keys = {"seeds": tuple(range(1, 9)), "population": 6000, "end": "2012-12"}
     base_orgs = per_seed("orgs_vcs", **keys)
     dense_orgs = per_seed("orgs_vcs", place_vcs_per_100k=south.vcs_per_100k, **keys)
-    # on average, not in every seed: over the two-year spin-up the density of 2008 relaxes
-    # part of the way to the model's own steady state, so single small places can cross
-    assert dense_orgs.mean() > base_orgs.mean() and (dense_orgs > base_orgs).sum() >= 3
+    # on average over eight seeds, not in every one: over the two-year spin-up the density of
+    # 2008 relaxes part of the way to the model's own steady state, and a place of 6,000 has
+    # some fifteen groups whose count swings by a few either way, so single places can cross
+    assert dense_orgs.mean() > base_orgs.mean() and (dense_orgs > base_orgs).sum() > len(dense_orgs) / 2
     base_volunteering = per_seed("volunteering_rate", **keys)
     dense_volunteering = per_seed("volunteering_rate", place_vcs_per_100k=south.vcs_per_100k, **keys)
     assert dense_volunteering.mean() > base_volunteering.mean()
