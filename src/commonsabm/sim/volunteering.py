@@ -3,7 +3,8 @@ change in volunteering splits into what came through time and what came through 
 
 Absorption (docs/ODD.md §7.6): a volunteer offers hours in proportion to their free time
 and bandwidth, but an organisation can only use the hours it can organise (its volunteer
-places, its contracted delivery and its paid staff: ``CommonsOrganisation.usable_hours``).
+places, its contracted delivery and its paid staff: ``Register.usable_hours``, by slot in
+``CommonsModel.usable_by_slot``).
 Hours offered beyond that are not given, and an organisation offered more than it can use
 takes no new volunteers (``CommonsOrganisation.room``). Cuts that close organisations or
 shed their staff therefore cap how much extra free time the commons can take up.
@@ -25,16 +26,6 @@ from commonsabm.params.months import month_label
 # the final window of the split: the run's last twelve months, as the sweep's `_final`
 # columns and summary.json's `*_final_year` (runs.sweep.FINAL_MONTHS; a test keeps them equal)
 SPLIT_MONTHS = 12
-
-
-def usable_by_slot(organisations: list, live: list) -> np.ndarray:
-    """Hours each organisation can use this month, by register slot (index + 1); slot 0, for
-    residents who belong to none, is unbounded (they give no hours anyway)."""
-    usable = np.zeros(len(organisations) + 1)
-    usable[0] = np.inf
-    for org in live:
-        usable[org.index + 1] = org.usable_hours
-    return usable
 
 
 def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
