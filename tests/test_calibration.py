@@ -94,3 +94,18 @@ def test_the_calibrate_experiment_runs_from_the_command_line(tmp_path):
          f"hydra.sweep.dir={tmp_path}"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("distance ") == 2, done.stdout[-2000:]
+
+
+def test_calibration_runs_the_configured_spin_up():
+    """The warm start is part of the model the bands are fitted to: a calibration run honours
+    ``run.spin_up`` (it once rebuilt the run's settings and silently used the default)."""
+    from commonsabm import CommonsModel
+
+    baseline, _ = from_keywords()
+    tiny = CalibrationConfig(population=500, seeds=1, end="2010-03", first_seed=5)
+    for spin_up in (0, 4):
+        frame = runs(baseline, tiny, spin_up=spin_up)[0]
+        direct = CommonsModel(population=500, end="2010-03", run_spin_up=spin_up, rng=5)
+        direct.run()
+        pd.testing.assert_frame_equal(frame, direct.datacollector.get_model_vars_dataframe())
+    assert not runs(baseline, tiny, spin_up=0)[0].equals(runs(baseline, tiny, spin_up=4)[0])

@@ -124,14 +124,17 @@ def distance(fit: pd.DataFrame) -> float:
     return float((outside ** 2).sum() + 0.01 * (centre ** 2).sum())
 
 
-def runs(model: ModelConfig, settings: CalibrationConfig, each=None) -> list[pd.DataFrame]:
+def runs(model: ModelConfig, settings: CalibrationConfig, each=None,
+         spin_up: int = RunConfig.spin_up) -> list[pd.DataFrame]:
     """The baseline over the calibration's seeds: each run's monthly frame. ``each(model)``, if
     given, is called after every run, for checks that read more than the frame (the patterns
-    checked but not fitted, docs/validation.md §3)."""
+    checked but not fitted, docs/validation.md §3). ``spin_up`` is the run's (``run.spin_up``):
+    the warm start is part of the model the bands are fitted to."""
     from commonsabm.sim.model import CommonsModel
 
     frames = []
-    checked_settings = checked(model, RunConfig(population=settings.population, end=settings.end))
+    checked_settings = checked(model, RunConfig(population=settings.population, end=settings.end,
+                                                   spin_up=spin_up))
     for seed in range(settings.first_seed, settings.first_seed + settings.seeds):
         sim = CommonsModel(config=checked_settings, rng=seed)
         sim.run()
@@ -163,7 +166,7 @@ def run_mode(app, out: Path, resolved: str) -> float:
     from commonsabm.runs.outputs import atomic_write
 
     model = ModelConfig.of(app)
-    fit = measure(runs(model, app.calibration))
+    fit = measure(runs(model, app.calibration, spin_up=app.run.spin_up))
     score = distance(fit)
     atomic_write(out / "fit.csv", lambda path: fit.to_csv(path, index=False))
     atomic_write(out / "fit.md", lambda path: path.write_text(fit_table(fit) + f"\n\ndistance: {score:.4f}\n"))
