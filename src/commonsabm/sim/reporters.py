@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from commonsabm.sim.tendering import BIDDER_CLASSES
-from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, PART_TIME, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
@@ -231,10 +231,6 @@ class Reporters:
     def volunteer_hours(self) -> float:
         return float(self.citizens.hours.sum()) / self.citizens.n
 
-    @property
-    def volunteering_rate(self) -> float:
-        return float(self.citizens.active.mean())
-
     # ------------------------------------------------------------ service delivery
     def _commons_revenue(self, *sources: str, kinds=KINDS) -> float:
         def by_kind_and_source():
@@ -354,23 +350,35 @@ class Reporters:
     unmet_need = property(lambda self: self.council.unmet_need)
 
     # ------------------------------------------------------------ residents
-    employment_rate = property(lambda self: float(self.citizens.employed.mean()))
-    claimant_rate = property(lambda self: float((self.citizens.status == UNEMPLOYED).mean()))
+    def _by_status(self) -> np.ndarray:
+        """Residents by employment status (rows) and whether they gave hours this month
+        (columns: no, yes), counted in one integer pass that every status and volunteering
+        rate reads; counts are whole numbers, so the rates are the same to the last bit as
+        each one's own mean."""
+        def tally():
+            citizens = self.citizens
+            key = self._buffer("status_key", np.intp)
+            np.multiply(citizens.status, 2, out=key)
+            np.add(key, citizens.active, out=key)
+            return np.bincount(key, minlength=2 * len(STATUSES)).reshape(len(STATUSES), 2)
+        return self._per_step("by_status", tally)
 
-    def _mean_by_status(self, key: str, values: np.ndarray, status: int) -> float:
-        """Mean of a resident array within one employment status (computed once a step)."""
-        def by_status():
-            counts = np.bincount(self.citizens.status, minlength=len(STATUSES))
-            totals = np.bincount(self.citizens.status, weights=values, minlength=len(STATUSES))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(counts > 0, totals / counts, np.nan)
-        return float(self._per_step(key, by_status)[status])
+    employment_rate = property(lambda self: int(self._by_status()[:PART_TIME + 1].sum()) / self.citizens.n)
+    claimant_rate = property(lambda self: int(self._by_status()[UNEMPLOYED].sum()) / self.citizens.n)
+    volunteering_rate = property(lambda self: int(self._by_status()[:, 1].sum()) / self.citizens.n)
 
     def free_hours_of(self, status: int) -> float:
-        return self._mean_by_status("free_hours", self.citizens.free_hours, status)
+        """Mean free hours within one employment status (every status's, once a step)."""
+        def by_status():
+            totals = np.bincount(self.citizens.status, weights=self.citizens.free_hours, minlength=len(STATUSES))
+            counts = self._by_status().sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(counts > 0, totals / counts, np.nan)
+        return float(self._per_step("free_hours", by_status)[status])
 
     def volunteering_of(self, status: int) -> float:
-        return self._mean_by_status("volunteering", self.citizens.active, status)
+        residents, volunteers = self._by_status()[status].sum(), self._by_status()[status, 1]
+        return float(volunteers / residents) if residents else float("nan")
 
     volunteering_rate_full_time = property(lambda self: self.volunteering_of(0))
     volunteering_rate_part_time = property(lambda self: self.volunteering_of(1))
@@ -392,8 +400,9 @@ class Reporters:
 
     @property
     def claimant_commoning_hours(self) -> float:
-        claimants = self.citizens.status == UNEMPLOYED
-        return float(self.citizens.hours[claimants].mean()) if claimants.any() else float("nan")
+        if not self._by_status()[UNEMPLOYED].sum():
+            return float("nan")
+        return float(self.citizens.hours[self.citizens.status == UNEMPLOYED].mean())
 
     @property
     def poverty_rate(self) -> float:
