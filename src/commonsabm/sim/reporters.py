@@ -159,13 +159,6 @@ class Reporters:
             cache[key] = compute()
         return cache[key]
 
-    def _buffer(self, key: str, dtype) -> np.ndarray:
-        """A resident-length scratch array kept for the run, so reporting allocates none a month."""
-        buffers = self.__dict__.setdefault("_report_buffers", {})
-        if key not in buffers:
-            buffers[key] = np.empty(self.citizens.n, dtype=dtype)
-        return buffers[key]
-
     # ------------------------------------------------------------ organisations
     def _count(self, kind: str) -> int:
         def counts():
@@ -357,7 +350,7 @@ class Reporters:
         each one's own mean."""
         def tally():
             citizens = self.citizens
-            key = self._buffer("status_key", np.intp)
+            key = self.scratch("status_key", np.intp)
             np.multiply(citizens.status, 2, out=key)
             np.add(key, citizens.active, out=key)
             return np.bincount(key, minlength=2 * len(STATUSES)).reshape(len(STATUSES), 2)
@@ -410,7 +403,7 @@ class Reporters:
 
     @property
     def income_gini(self) -> float:
-        return gini(self.citizens.income, self._buffer("pounds", np.int64))
+        return gini(self.citizens.income, self.scratch("pounds", np.int64))
 
     # ------------------------------------------------------------ money
     local_multiplier = property(lambda self: self.ledger.local_multiplier("council"))
