@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 import pytest
 from conftest import SMALL, simulate
 
 from commonsabm import CommonsModel
 from commonsabm.sim.reporters import REPORTERS
-from commonsabm.sim.terms import CAUSES, KINDS
+from commonsabm.sim.terms import CAUSES, KINDS, STATUSES, UNEMPLOYED
 
 RUNS = [{}, {"procurement": "reformed", "behaviour_founding_rate": 0.005},
         # 10,000 residents: in a smaller deprived place under deep cuts no organisation may be
@@ -124,3 +125,52 @@ def test_volunteering_by_employment_status_adds_up_to_the_whole():
     weighted = sum(shares[i] * last[f"volunteering_rate_{s}"] for i, s in enumerate(statuses))
     assert weighted == pytest.approx(last["volunteering_rate"], rel=1e-9)
     assert 0 < last["volunteering_rate_retired"] < 1
+
+
+# ---------------------------------------------------------------- reporting only what is asked
+ASKED = ["date", "employment_rate", "claimant_rate", "volunteering_rate", "volunteering_rate_retired",
+         "free_hours_unemployed", "members", "orgs_total", "commons_share_total", "poverty_rate"]
+
+
+def counted_gini(monkeypatch) -> list[int]:
+    """Count the calls of the Gini computation the income_gini reporter makes."""
+    from commonsabm.sim import reporters
+
+    calls, real = [], reporters.gini
+    monkeypatch.setattr(reporters, "gini", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def run_collecting(columns: list[str] | None) -> dict[str, list]:
+    model = CommonsModel(population=2000, end="2010-12", rng=5)
+    if columns is not None:  # a user or an explorer asking for fewer columns
+        model.datacollector = mesa.DataCollector(model_reporters={name: name for name in columns})
+    model.run()
+    return model.datacollector.model_vars
+
+
+def test_a_column_not_asked_for_is_not_computed_and_the_rest_are_as_in_a_full_run(monkeypatch):
+    calls = counted_gini(monkeypatch)
+    subset = run_collecting(ASKED)
+    assert not calls, "the Gini was computed though no reporter asked for income_gini"
+    assert list(subset) == ASKED
+    full = run_collecting(None)
+    assert len(calls) == len(full["income_gini"]) == 12  # collecting every column does compute it
+    for name in ASKED:  # the same numbers, to the last bit, however few columns are collected
+        np.testing.assert_array_equal(subset[name], full[name], err_msg=name)
+
+
+def test_status_and_volunteering_rates_are_each_ones_own_mean():
+    """The rates read one integer count by status and activity; each is its own formula's mean."""
+    model = CommonsModel(population=3000, end="2011-06", rng=3)
+    for _ in range(4):
+        model.step()
+    citizens = model.citizens
+    assert model.employment_rate == float(citizens.employed.mean())
+    assert model.claimant_rate == float((citizens.status == UNEMPLOYED).mean())
+    assert model.volunteering_rate == float(citizens.active.mean())
+    for code, status in enumerate(STATUSES):
+        who = citizens.status == code
+        assert getattr(model, f"volunteering_rate_{status}") == float(citizens.active[who].mean())
+        totals = np.bincount(citizens.status, weights=citizens.free_hours, minlength=len(STATUSES))
+        assert getattr(model, f"free_hours_{status}") == totals[code] / who.sum()

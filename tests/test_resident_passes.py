@@ -130,3 +130,23 @@ def test_only_is_np_where_for_amounts_paid():
         expected = np.where(mask, values, 0.0)
         assert same(chosen, expected) and not np.signbit(chosen).any()
         assert chosen.sum() == expected.sum()  # the same numbers in the same places: the same total
+
+
+def test_members_volunteers_and_ability_to_give_count_as_bincounts_over_everyone(model):
+    """Members and volunteers come from one integer count by (slot, active), and neighbourhoods
+    are cast and counted once for the run: the same numbers as a bincount of each, this month."""
+    citizens, orgs, live = model.citizens, model.orgs, model.orgs.live
+    citizens.active[::5] = citizens.org[::5] >= 0  # a mix of active and idle members
+    model.count_members()
+    slot = citizens.org + 1
+    assert same(orgs.members[live], np.bincount(slot, minlength=len(model.organisations) + 1)[live + 1])
+    assert same(orgs.volunteers[live], np.bincount(slot, weights=citizens.active,
+                                                   minlength=len(model.organisations) + 1)[live + 1])
+    assert orgs.volunteers[live].sum() > 0
+    for _ in range(2):  # the counts kept for the run serve every month's incomes
+        citizens.income[::3] *= 1.5
+        above = np.maximum(citizens.income - model.config.welfare.poverty_line, 0.0)
+        mean = (np.bincount(citizens.nbhd, weights=above, minlength=citizens.n_nbhd)
+                / np.maximum(np.bincount(citizens.nbhd, minlength=citizens.n_nbhd), 1))
+        reference = model.config.behaviour.giving_reference_income
+        assert same(model.market.ability_to_give(), np.minimum(mean / reference, 1.0))

@@ -32,6 +32,17 @@ class LocalMarket:
         self.custom = 0.0  # this month's spending with commons traders
         self.spending = 0.0  # this month's spending by residents
         self.units = 0.0  # what it bought, at the outside option's prices
+        self._places = None  # residents' neighbourhoods, built at the first month (after the residents)
+
+    def neighbourhoods(self) -> tuple[np.ndarray, np.ndarray]:
+        """Residents' neighbourhoods in bincount's own index type, and how many residents live
+        in each (at least 1). Neighbourhoods are fixed for the run, so they are cast and counted
+        once rather than every month."""
+        if self._places is None:
+            citizens = self.model.citizens
+            index = citizens.nbhd.astype(np.intp)
+            self._places = (index, np.maximum(np.bincount(index, minlength=citizens.n_nbhd), 1))
+        return self._places
 
     # ------------------------------------------------------------------ prices and offer
     def price(self, rows: np.ndarray) -> np.ndarray:
@@ -76,9 +87,11 @@ class LocalMarket:
         ``behaviour.giving_reference_income`` and at most 1."""
         model = self.model
         citizens = model.citizens
-        above = np.maximum(citizens.income - model.config.welfare.poverty_line, 0.0)
-        per_nbhd = (np.bincount(citizens.nbhd, weights=above, minlength=citizens.n_nbhd)
-                    / np.maximum(np.bincount(citizens.nbhd, minlength=citizens.n_nbhd), 1))
+        index, residents = self.neighbourhoods()
+        above = model.scratch("above_poverty", float)
+        np.subtract(citizens.income, model.config.welfare.poverty_line, out=above)
+        np.maximum(above, 0.0, out=above)
+        per_nbhd = np.bincount(index, weights=above, minlength=citizens.n_nbhd) / residents
         reference = model.config.behaviour.giving_reference_income
         return np.minimum(per_nbhd / reference, 1.0) if reference > 0 else np.ones(citizens.n_nbhd)
 
@@ -97,7 +110,7 @@ class LocalMarket:
         """Residents' spending: commons traders, donations to voluntary groups, local firms, chains."""
         model = self.model
         cfg, citizens, ledger, economy = model.config, model.citizens, model.ledger, model.economy
-        by_nbhd = np.bincount(citizens.nbhd, weights=spending, minlength=citizens.n_nbhd)
+        by_nbhd = np.bincount(self.neighbourhoods()[0], weights=spending, minlength=citizens.n_nbhd)
         orgs = model.orgs
         trading = np.isin(orgs.kind[orgs.live], [KIND[k] for k in TRADING])
         traders, groups = orgs.live[trading], orgs.live[~trading]

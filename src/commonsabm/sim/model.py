@@ -199,18 +199,31 @@ class CommonsModel(Reporters, mesa.Model):
         burnout[live + 1] = self.orgs.burnout[live]
         return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
 
+    def scratch(self, key: str, dtype) -> np.ndarray:
+        """A resident-length scratch array kept for the run, so monthly passes that fill one
+        with ``out=`` allocate nothing (and the heap does not grow after the first month)."""
+        buffers = self.__dict__.setdefault("_scratch", {})
+        if key not in buffers:
+            buffers[key] = np.empty(self.citizens.n, dtype=dtype)
+        return buffers[key]
+
     def count_members(self, offered: np.ndarray | None = None) -> None:
         """Each organisation's members, active volunteers, hours given and (after volunteering,
         ``offered`` by slot) hours offered."""
         citizens = self.citizens
         size = len(self.organisations) + 1
-        slot = citizens.org + 1  # slot 0 collects residents who belong to none
+        slot = self.scratch("slot", np.intp)  # slot 0 collects residents who belong to none
+        np.add(citizens.org, 1, out=slot)
         hours = np.bincount(slot, weights=citizens.hours, minlength=size)
         offered = hours if offered is None else offered
         orgs = self.orgs
         live = orgs.live
-        orgs.members[live] = np.bincount(slot, minlength=size)[live + 1]
-        orgs.volunteers[live] = np.bincount(slot, weights=citizens.active, minlength=size)[live + 1]
+        # members and volunteers in one integer count, by slot and whether active
+        np.multiply(slot, 2, out=slot)
+        np.add(slot, citizens.active, out=slot)
+        by_slot = np.bincount(slot, minlength=2 * size).reshape(size, 2)
+        orgs.members[live] = by_slot.sum(axis=1)[live + 1]
+        orgs.volunteers[live] = by_slot[live + 1, 1]
         orgs.volunteer_hours[live] = hours[live + 1]
         orgs.hours_offered[live] = offered[live + 1]
 

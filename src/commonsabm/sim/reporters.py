@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from commonsabm.sim.inequality import gini
 from commonsabm.sim.tendering import BIDDER_CLASSES
-from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, REVENUES, SOURCES, STATUSES, UNEMPLOYED
+from commonsabm.sim.terms import CAUSES, CHANNELS, KINDS, PART_TIME, REVENUES, SOURCES, STATUSES, UNEMPLOYED
 
 PER_100K = "per 100,000 residents"
 GBP = "GBP per resident per month (2010 prices)"
@@ -110,34 +111,6 @@ def _per_100k(model, count: float) -> float:
     return count * 100_000 / model.citizens.n
 
 
-COUNTED_POUNDS = 2_000_000  # the top income gini counts residents per pound up to (16 MB of counts)
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of incomes rounded to whole pounds, in linear time.
-
-    Counting residents per pound (bincount) replaces an O(n log n) sort; rounding moves
-    the coefficient by less than 1e-4 at the model's income levels. The count takes memory
-    in proportion to the top income, so when someone's month brings millions (a closing
-    organisation's cash shared among few members, say) the incomes are sorted instead.
-    """
-    pounds = np.rint(np.maximum(values, 0.0)).astype(np.int64)
-    if len(pounds) and pounds.max() > COUNTED_POUNDS:
-        n, total = len(pounds), float(pounds.sum())
-        ranked = np.sort(pounds).astype(float)
-        return float(ranked @ (2.0 * np.arange(n) - (n - 1))) / (n * total)
-    counts = np.bincount(pounds)
-    n, total = counts.sum(), float(pounds.sum())
-    if n == 0 or total <= 0:
-        return 0.0
-    levels = np.arange(len(counts), dtype=float)
-    below = np.cumsum(counts) - counts  # residents with a lower income than each level
-    # sum over pairs of |x_i - x_j| = 2 * sum_i x_i * (rank_i - (n - 1 - rank_i)), by level
-    rank_sum = counts * (2 * below + counts - 1) / 2  # sum of 0-based ranks at each level
-    weighted = float(levels @ (2 * rank_sum - counts * (n - 1)))
-    return weighted / (n * total)
-
-
 class Reporters:
     """Mixin for CommonsModel: each metric is a property named as its column."""
 
@@ -216,10 +189,6 @@ class Reporters:
     @property
     def volunteer_hours(self) -> float:
         return float(self.citizens.hours.sum()) / self.citizens.n
-
-    @property
-    def volunteering_rate(self) -> float:
-        return float(self.citizens.active.mean())
 
     # ------------------------------------------------------------ service delivery
     def _commons_revenue(self, *sources: str, kinds=KINDS) -> float:
@@ -340,23 +309,35 @@ class Reporters:
     unmet_need = property(lambda self: self.council.unmet_need)
 
     # ------------------------------------------------------------ residents
-    employment_rate = property(lambda self: float(self.citizens.employed.mean()))
-    claimant_rate = property(lambda self: float((self.citizens.status == UNEMPLOYED).mean()))
+    def _by_status(self) -> np.ndarray:
+        """Residents by employment status (rows) and whether they gave hours this month
+        (columns: no, yes), counted in one integer pass that every status and volunteering
+        rate reads; counts are whole numbers, so the rates are the same to the last bit as
+        each one's own mean."""
+        def tally():
+            citizens = self.citizens
+            key = self.scratch("status_key", np.intp)
+            np.multiply(citizens.status, 2, out=key)
+            np.add(key, citizens.active, out=key)
+            return np.bincount(key, minlength=2 * len(STATUSES)).reshape(len(STATUSES), 2)
+        return self._per_step("by_status", tally)
 
-    def _mean_by_status(self, key: str, values: np.ndarray, status: int) -> float:
-        """Mean of a resident array within one employment status (computed once a step)."""
-        def by_status():
-            counts = np.bincount(self.citizens.status, minlength=len(STATUSES))
-            totals = np.bincount(self.citizens.status, weights=values, minlength=len(STATUSES))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return np.where(counts > 0, totals / counts, np.nan)
-        return float(self._per_step(key, by_status)[status])
+    employment_rate = property(lambda self: int(self._by_status()[:PART_TIME + 1].sum()) / self.citizens.n)
+    claimant_rate = property(lambda self: int(self._by_status()[UNEMPLOYED].sum()) / self.citizens.n)
+    volunteering_rate = property(lambda self: int(self._by_status()[:, 1].sum()) / self.citizens.n)
 
     def free_hours_of(self, status: int) -> float:
-        return self._mean_by_status("free_hours", self.citizens.free_hours, status)
+        """Mean free hours within one employment status (every status's, once a step)."""
+        def by_status():
+            totals = np.bincount(self.citizens.status, weights=self.citizens.free_hours, minlength=len(STATUSES))
+            counts = self._by_status().sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(counts > 0, totals / counts, np.nan)
+        return float(self._per_step("free_hours", by_status)[status])
 
     def volunteering_of(self, status: int) -> float:
-        return self._mean_by_status("volunteering", self.citizens.active, status)
+        residents, volunteers = self._by_status()[status].sum(), self._by_status()[status, 1]
+        return float(volunteers / residents) if residents else float("nan")
 
     volunteering_rate_full_time = property(lambda self: self.volunteering_of(0))
     volunteering_rate_part_time = property(lambda self: self.volunteering_of(1))
@@ -378,8 +359,9 @@ class Reporters:
 
     @property
     def claimant_commoning_hours(self) -> float:
-        claimants = self.citizens.status == UNEMPLOYED
-        return float(self.citizens.hours[claimants].mean()) if claimants.any() else float("nan")
+        if not self._by_status()[UNEMPLOYED].sum():
+            return float("nan")
+        return float(self.citizens.hours[self.citizens.status == UNEMPLOYED].mean())
 
     @property
     def poverty_rate(self) -> float:
@@ -387,7 +369,8 @@ class Reporters:
 
     @property
     def income_gini(self) -> float:
-        return gini(self.citizens.income)
+        # once a step: Mesa's DataCollector reads each column three times at its first collection
+        return self._per_step("gini", lambda: gini(self.citizens.income, self.scratch("pounds", np.int64)))
 
     # ------------------------------------------------------------ money
     local_multiplier = property(lambda self: self.ledger.local_multiplier("council"))

@@ -44,5 +44,8 @@ class World(Protocol):
     organisations: list[CommonsOrganisation]  # every organisation that ever lived
     live_organisations: list[CommonsOrganisation]
 
+    # a resident-length array kept for the run, for monthly passes written with ``out=``
+    def scratch(self, key: str, dtype: Any) -> np.ndarray: ...
+
     # Mesa's agent registry, which every agent's constructor uses
     def register_agent(self, agent: Any) -> None: ...
