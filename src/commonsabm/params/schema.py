@@ -43,10 +43,11 @@ class RunConfig:
                         unit="people", source="docs/ODD.md §2 (about 100,000 residents)")
     start: str = p("2010-01", help="first simulated month (YYYY-MM)", source="docs/ODD.md §2")
     end: str = p("2030-12", help="last simulated month (YYYY-MM)", source="docs/ODD.md §2")
-    spin_up: int = p(24, 0, 240, help="months simulated before run.start and not reported, so that "
+    spin_up: int = p(36, 0, 240, help="months simulated before run.start and not reported, so that "
                      "the first reported month opens in the model's own steady state under the policy "
                      "in force before it (0: start cold, as the place is built)", unit="months",
-                     source="measured: docs/ODD.md §5 (fast variables settle within about 18 months)")
+                     source="measured: docs/ODD.md §5 (volunteering and claimants settle within 24 months, "
+                     "organisation counts within 36)")
     replications: int = p(1, 1, 10_000, help="replicate runs in this job; replicate k is seeded by "
                           "numpy.random.SeedSequence(run.seed).spawn(replications)[k]",
                           source="not a model parameter: docs/ODD.md §6.3 (replicate seeds inside a job)")
