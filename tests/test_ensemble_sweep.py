@@ -66,6 +66,8 @@ def test_a_world_within_three_standard_errors_of_a_band_is_kept_and_beyond_is_no
 def test_a_target_with_no_spread_over_seeds_must_be_inside_its_band():
     table = pd.DataFrame({"a": [0.5, 0.5 + 1e-6, 0.2], "a_sd": [0.0, 0.0, 0.0], "seeds": 3})
     assert list(worlds.judge(table, BAND)) == [True, False, True]
+    half_open = {"a": (-np.inf, 0.5)}  # a band open on one side gives no width to excuse a miss by
+    assert list(worlds.judge(table, half_open)) == [True, False, True]
     # a table without spreads (one seed) is judged as the strict rule judges it
     bare = pd.DataFrame({"a": [0.5, 0.51, np.nan]})
     assert list(worlds.judge(bare, BAND)) == list(worlds.judge(bare, BAND, "strict")) == [True, False, False]
@@ -96,7 +98,7 @@ def test_draw_keeps_each_targets_mean_spread_and_implausibility(drawn):
     # widen one band past a world's value by 1 SE: now kept by implausibility, still not by the strict rule
     name = next(n for n in measured if (drawn[f"{n}_sd"] > 0).all())
     value, se = drawn[name].iloc[0], drawn[f"{name}_sd"].iloc[0] / np.sqrt(2)
-    near = {**{n: (-np.inf, np.inf) for n in targets}, name: (value + se, value + 10 * se)}
+    near = {**{n: (-np.inf, np.inf) for n in measured}, name: (value + se, value + 10 * se)}
     assert worlds.judge(drawn, near).iloc[0] and not worlds.judge(drawn, near, "strict").iloc[0]
 
 
@@ -178,7 +180,7 @@ def test_the_ensemble_sweep_crosses_the_claims_cells_with_every_world_of_the_gro
     for planner in (loader, _conf_loader()):  # as the command plans it, and as load_sweep does afterwards
         plan = sweep_plan(list(cfg.hydra.overrides.task), cfg.hydra.sweeper.params, planner)
         assert len(plan) == cells * len(options)
-        assert sorted({job[-1] for job in plan}) == [f"+world={o}" for o in options]
+        assert sorted({o for job in plan for o in job if o.startswith("+world=")}) == [f"+world={o}" for o in options]
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:

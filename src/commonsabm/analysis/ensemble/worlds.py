@@ -49,7 +49,6 @@ LHS_SEED = 17  # the Latin hypercube's seed: fixed, so that the same arguments d
 TARGETS_END = "2020-12"  # the last month any target reads (co-ops 2018-2020): a shorter run cannot be judged
 FIFTHS = 5
 CUTOFF = 3.0  # history matching's cut-off: Pukelsheim's three-sigma rule (Vernon, Goldstein & Bower 2010)
-FLOOR = 1e-9  # the least standard error, in band widths: no spread over seeds asks the value to be inside
 RULES = ("implausibility", "strict")
 IMPLAUSIBILITY = "_implausibility"  # the column beside each target's value and spread (SPREAD)
 TABLE, REPORT = "worlds.parquet", "worlds.md"
@@ -63,15 +62,18 @@ def bands(targets=TARGETS) -> dict[str, tuple[float, float]]:
 def implausibility(value, sd, seeds: int, low: float, high: float) -> np.ndarray:
     """How far a world's value lies outside a band, in standard errors of that value over its seeds.
 
-    The distance is max(0, low - m, m - high); the standard error sd/sqrt(seeds), floored at a
-    billionth of the band's width so that a target with no spread over seeds (one seed, or a
-    deterministic target) is implausible as soon as it leaves its band. A value that could not
-    be measured (NaN) is infinitely implausible.
+    The distance is max(0, low - m, m - high); the standard error sd/sqrt(seeds). A target
+    with no spread over seeds (one seed, or a deterministic target) has no error to excuse a
+    miss: inside its band it scores 0, outside it infinitely implausible, whatever the band's
+    width (a half-open band included). A value that could not be measured (NaN) is
+    infinitely implausible.
     """
     value, sd = np.asarray(value, dtype=float), np.nan_to_num(np.asarray(sd, dtype=float), nan=0.0)
     distance = np.maximum(0.0, np.maximum(low - value, value - high))
-    error = np.maximum(sd / np.sqrt(max(int(seeds), 1)), FLOOR * (high - low))
-    return np.where(np.isnan(value), np.inf, distance / error)
+    error = sd / np.sqrt(max(int(seeds), 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(distance > 0, distance / error, 0.0)  # distance > 0 and no error: inf
+    return np.where(np.isnan(value), np.inf, score)
 
 
 def implausibilities(table: pd.DataFrame, within: Mapping[str, tuple[float, float]] | None = None) -> pd.DataFrame:
