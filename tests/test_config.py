@@ -226,8 +226,10 @@ def test_model_constructor_validates_too():
 
 
 # ---------------------------------------------------------------- presets and keywords
+# not presets of one section: experiments, and the ensemble's worlds, each setting several
+# sections (tests/test_ensemble_sweep.py)
 PRESETS = [(section, name) for section in sorted(p.name for p in CONF.iterdir()
-                                                 if p.is_dir() and p.name != "experiment")
+                                                 if p.is_dir() and p.name not in ("experiment", "world"))
            for name in presets(section)]
 
 

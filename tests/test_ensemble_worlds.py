@@ -65,7 +65,7 @@ def test_every_claim_metric_is_an_outcome():
 def test_perform_experiments_runs_the_model_and_is_reproducible():
     ema = adapter.model(**SMALL)
     experiments, outcomes = _experiments(ema, SequentialEvaluator(ema))
-    assert len(experiments) == 2 and set(outcomes) == set(adapter.OUTCOMES)
+    assert len(experiments) == 2 and set(outcomes) == set(adapter.OUTCOMES + adapter.SPREADS)
     for name in adapter.METRICS + ("care_share_2010",):  # the targets a run to 2012 can measure
         assert np.isfinite(outcomes[name]).all(), name
     assert np.isnan(outcomes["care_share_2016"]).all()  # beyond the horizon: not a made-up number

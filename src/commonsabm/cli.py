@@ -77,11 +77,14 @@ class AggregateSweep(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from hydra.core.global_hydra import GlobalHydra
+
         from commonsabm.runs.sweep import sweep_plan
 
         # only Hydra's basic sweeper plans every job in advance; another (Optuna) decides as it goes
         basic = str(config.hydra.sweeper.get("_target_", "")).endswith(".BasicSweeper")
-        planned = len(sweep_plan(config.hydra.overrides.task, config.hydra.sweeper.get("params"))) if basic else None
+        planned = len(sweep_plan(config.hydra.overrides.task, config.hydra.sweeper.get("params"),
+                                 GlobalHydra.instance().config_loader())) if basic else None
         note_sweep(Path(str(config.hydra.sweep.dir)), planned)
         if str(config.hydra.launcher.get("_target_", "")).endswith(".JoblibLauncher"):
             watch_from_the_start()
@@ -149,7 +152,7 @@ def _sweep_configs(config: DictConfig):
     loader = GlobalHydra.instance().config_loader()
     params = config.hydra.sweeper.get("params")
     if _is_basic(config):
-        plan = sweep_plan(config.hydra.overrides.task, params)
+        plan = sweep_plan(config.hydra.overrides.task, params, loader)  # the loader expands a glob over a group
     else:
         plan = [search_space(config.hydra.overrides.task, params)]
     for num, overrides in enumerate(plan):

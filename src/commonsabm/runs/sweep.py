@@ -116,25 +116,38 @@ def _planned_jobs(root: Path) -> dict[str, list[str]]:
     except (TypeError, KeyError, AttributeError):
         return {}
     try:
-        jobs = sweep_plan(overrides, params)
+        jobs = sweep_plan(overrides, params, _conf_loader())
     except Exception:  # noqa: BLE001 - an unreadable plan only means missing jobs are not listed
         return {}
     return {str(num): job for num, job in enumerate(jobs)}
 
 
-def sweep_plan(overrides: list[str], params: Mapping[str, Any] | None = None) -> list[list[str]]:
+def _conf_loader() -> Any:
+    """Hydra's config loader over the project's conf/: what a sweep over a config group's options
+    (``+world=glob(*)``) expands against, as the sweep did, and as running it again would."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.utils import create_config_search_path
+
+    from commonsabm.params.checks import conf_dir
+
+    return ConfigLoaderImpl(config_search_path=create_config_search_path(str(conf_dir())))
+
+
+def sweep_plan(overrides: list[str], params: Mapping[str, Any] | None = None, loader: Any = None) -> list[list[str]]:
     """Each job's overrides, in job-number order, as Hydra's basic sweeper expands a sweep.
 
     ``params`` is ``hydra.sweeper.params`` (an experiment's sweep, ``+experiment=debate``):
     the sweeper puts them before the command line's overrides, as here. The one reading of
     Hydra's plan: the command line checks every job's config with it before the sweep
-    starts, and ``load_sweep`` lists the jobs that never started.
+    starts, and ``load_sweep`` lists the jobs that never started. ``loader`` (Hydra's config
+    loader) expands a sweep over a config group's options, ``+world=glob(*)``: without it
+    only listed values can be planned.
     """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     swept = [f"{key}={value}" for key, value in (params or {}).items()]  # as BasicSweeper._parse_config
-    parsed = OverridesParser.create().parse_overrides([*swept, *overrides])
+    parsed = OverridesParser.create(config_loader=loader).parse_overrides([*swept, *overrides])
     return [list(job) for batch in BasicSweeper.split_arguments(parsed, max_batch_size=None) for job in batch]
 
 

@@ -15,7 +15,7 @@ One experiment runs the place over ``seeds`` replicates seeded by the children o
 (``runs.outputs.replicate_seeds``): every experiment shares them, so two worlds differ by their
 parameters and not by their random draws (common random numbers). Its outcomes are each
 calibration target's value, measured over the replicates as the calibration measures it
-(``calibration.measure``), and the metrics the debate's claims are about (``claims.CLAIMS``),
+(``calibration.measure``), with its standard deviation over them, and the metrics the debate's claims are about (``claims.CLAIMS``),
 as means over the replicates.
 
 ``run_world`` is a module-level function of plain values, so EMA's worker processes can
@@ -41,6 +41,10 @@ GROWTH: dict[str, tuple[str, ...]] = {"trading_growth": ("orgs_coop", "orgs_comm
 FINAL = ("volunteering_rate", "orgs_total", "commons_share_total", "local_multiplier", "claimant_commoning_hours")
 METRICS: tuple[str, ...] = tuple(f"{column}_final" for column in FINAL) + tuple(GROWTH)
 OUTCOMES: tuple[str, ...] = tuple(t.name for t in TARGETS) + METRICS
+# each target's standard deviation over the replicates (0 with one replicate): what history
+# matching's implausibility measures a world's distance from a band in (worlds.judge)
+SPREAD = "_sd"
+SPREADS: tuple[str, ...] = tuple(f"{t.name}{SPREAD}" for t in TARGETS)
 NAME = "commonsabm"
 
 
@@ -62,9 +66,11 @@ def settings(values: Mapping[str, float], levels: Mapping[str, str], population:
 
 
 def outcomes(frames: list[pd.DataFrame]) -> dict[str, float]:
-    """Each target's value (pooled over the replicates, as ``calibration.measure``) and each claim metric's mean."""
+    """Each target's value (pooled over the replicates, as ``calibration.measure``) and its
+    standard deviation over them, and each claim metric's mean."""
     fit = measure(frames)
     out = {row.target: float(row.model) for row in fit.itertuples()}
+    out.update({f"{row.target}{SPREAD}": float(row.seed_sd) for row in fit.itertuples()})
     tails = [frame.iloc[-FINAL_MONTHS:] for frame in frames]
     for column in FINAL:
         out[f"{column}_final"] = float(np.mean([tail[column].mean() for tail in tails]))
@@ -114,8 +120,8 @@ def model(population: int = 10_000, end: str = "2030-12", seed: int = 42, seeds:
     ema.constants = [Constant("population", int(population)), Constant("end", str(end)),
                      Constant("seed", int(seed)), Constant("seeds", int(seeds)),
                      Constant("overrides", tuple(sorted((overrides or {}).items())))]
-    ema.outcomes = [ScalarOutcome(name) for name in OUTCOMES]
+    ema.outcomes = [ScalarOutcome(name) for name in OUTCOMES + SPREADS]
     return ema
 
 
-__all__ = ["GROWTH", "METRICS", "OUTCOMES", "model", "outcomes", "run_world", "settings"]
+__all__ = ["GROWTH", "METRICS", "OUTCOMES", "SPREADS", "model", "outcomes", "run_world", "settings"]
