@@ -150,3 +150,29 @@ def test_members_volunteers_and_ability_to_give_count_as_bincounts_over_everyone
                 / np.maximum(np.bincount(citizens.nbhd, minlength=citizens.n_nbhd), 1))
         reference = model.config.behaviour.giving_reference_income
         assert same(model.market.ability_to_give(), np.minimum(mean / reference, 1.0))
+
+
+class NoMatrixProduct(np.ndarray):
+    """The reach matrix that fails any matrix product with it: a float one goes to BLAS."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        assert ufunc is not np.matmul, "a matrix product over the boolean reach matrix"
+        return getattr(ufunc, method)(*(np.asarray(x) if isinstance(x, NoMatrixProduct) else x for x in inputs),
+                                      **kwargs)
+
+
+@pytest.mark.parametrize("reach", [0, 1, 3])
+def test_counts_within_reach_are_the_float_product_without_one(reach):
+    """Organisations within reach are counted through an integer sparse copy of the reach matrix:
+    the numbers the float product over the boolean matrix gives, bit for bit, without that product,
+    which OpenBLAS spreads over its threads (that then spin, burning CPU) at 100+ neighbourhoods."""
+    model = CommonsModel(population=5000, end="2011-06", rng=reach, network_neighbourhood_size=50,
+                         network_reach=reach)
+    citizens = model.citizens
+    assert citizens.n_nbhd == 100 and same(citizens.reach_counts.toarray(), citizens.reach)
+    counts = model.rng.integers(0, 1000, citizens.n_nbhd)
+    assert same((citizens.reach_counts @ counts).astype(float), citizens.reach @ counts.astype(float))
+    citizens.reach = citizens.reach.view(NoMatrixProduct)
+    while model.running:  # founding and the market, every month, multiply nothing by it
+        model.step()
+    assert model.steps == 18

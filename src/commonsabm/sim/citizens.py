@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 import numpy as np
+from scipy import sparse
 
 from commonsabm.sim.network import build_ties, in_reach, neighbourhoods
 from commonsabm.sim.terms import (
@@ -54,6 +55,9 @@ class Citizens:
         self.nbhd = neighbourhoods(n, cfg.network)
         self.n_nbhd = int(self.nbhd.max()) + 1
         self.reach = in_reach(self.n_nbhd, cfg.network.reach)
+        # counts summed over the places within reach as integers: exact, and no float product, which
+        # OpenBLAS threads (their spinning afterwards costs CPU each month at 100+ neighbourhoods)
+        self.reach_counts = sparse.csr_array(self.reach, dtype=np.int64)
         self.ties = build_ties(rng, self.nbhd, cfg.network)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
         self.inverse_degree = np.divide(1.0, self.degree, out=np.zeros(n), where=self.degree > 0)

@@ -348,7 +348,7 @@ class CommonsModel(Reporters, mesa.Model):
         citizens = self.citizens
         live = self.orgs.live
         successful = self.orgs.nbhd[live[self.orgs.successful(live, self.month)]]
-        visible = citizens.reach @ np.bincount(successful, minlength=citizens.n_nbhd).astype(float)
+        visible = (citizens.reach_counts @ np.bincount(successful, minlength=citizens.n_nbhd)).astype(float)
         demonstration = visible / max(self.orgs_in_reach0, 1e-9)
         weights = self.founding.weights()
         for i in citizens.founders(demonstration, sum(weights.values())):
@@ -365,7 +365,7 @@ class CommonsModel(Reporters, mesa.Model):
     def orgs_in_reach0(self) -> float:
         if not hasattr(self, "_orgs_in_reach0"):
             counts = np.bincount([o.nbhd for o in self.organisations], minlength=self.citizens.n_nbhd)
-            self._orgs_in_reach0 = float((self.citizens.reach @ counts).mean())
+            self._orgs_in_reach0 = float((self.citizens.reach_counts @ counts).mean())
         return self._orgs_in_reach0
 
     @property
