@@ -23,7 +23,7 @@ from hydra.core.global_hydra import GlobalHydra
 import commonsabm.cli  # noqa: F401 - registers the schema the compose API needs
 from commonsabm.analysis.claims import CLAIMS
 from commonsabm.analysis.ensemble import adapter, group, problem, worlds
-from commonsabm.analysis.sensitivity import UNCERTAIN
+from commonsabm.analysis.ensemble.problem import WORLD
 from commonsabm.cli import check_app
 from commonsabm.params.checks import conf_dir, walk
 from commonsabm.params.schema import ModelConfig
@@ -117,7 +117,6 @@ def test_conf_writes_one_file_per_kept_world_and_each_composes_to_the_worlds_val
     (folder / "w099.yaml").write_text("# @package _global_\n")  # an earlier command's world: replaced
     (folder / "notes.txt").write_text("not a world")  # not the command's: left alone
     table = drawn.assign(kept=[True, True])
-    table.loc[0, "procurement.weight_social_value"] = 0.25  # a drawn weight moves the other two
     written = group.write_group(table, tmp_path, "python -m commonsabm.analysis.ensemble.worlds --worlds 2")
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "w000.yaml", "w001.yaml"]
     assert written == [folder / "w000.yaml", folder / "w001.yaml"]
@@ -128,15 +127,14 @@ def test_conf_writes_one_file_per_kept_world_and_each_composes_to_the_worlds_val
         name = worlds.world_name(int(row["world"]))
         cfg, _ = _composed([f"hydra.searchpath=[file://{tmp_path}]", f"+world={name}"])
         composed = _model(cfg)
-        values = {u.key: float(row[u.key]) for u in UNCERTAIN}
+        values = {u.key: float(row[u.key]) for u in WORLD}
         judged = {key: value for key, value, _ in walk(adapter.settings(values, {}, 2000, worlds.TARGETS_END).model)}
         assert composed == judged  # exactly the configuration the world was judged with
         assert composed != base
-    assert _model(_composed([f"hydra.searchpath=[file://{tmp_path}]", "+world=w000"])[0])[
-        "procurement.weight_price"] != base["procurement.weight_price"]
-    # a lever's preset does not undo a world's value: the world is merged after the presets
+    # a world sets no lever's parameter, so a lever's preset holds in every world
     cfg, _ = _composed([f"hydra.searchpath=[file://{tmp_path}]", "+world=w000", "procurement=reformed"])
-    assert _model(cfg)["procurement.weight_social_value"] == 0.25
+    reformed, _ = _composed(["procurement=reformed"])
+    assert _model(cfg)["procurement.weight_social_value"] == _model(reformed)["procurement.weight_social_value"]
     assert len(group.write_group(table, tmp_path, "again", keep=1)) == 1
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "w000.yaml"]
 

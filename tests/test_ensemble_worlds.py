@@ -33,10 +33,21 @@ def _experiments(ema, evaluator=None, scenarios=2, policies=0, rng=5):
 
 # ---------------------------------------------------------------- the contract
 def test_problem_reuses_the_sensitivity_list_and_the_debate_sweep():
+    world = [u for u in UNCERTAIN if u.key not in problem.lever_keys()]
     params = problem.uncertainties()
-    assert [problem.KEYS[p.name] for p in params] == [u.key for u in UNCERTAIN]
-    assert [(p.lower_bound, p.upper_bound) for p in params] == [(u.lo, u.hi) for u in UNCERTAIN]
-    assert problem.PROBLEM["names"] == [u.key for u in UNCERTAIN]
+    assert [problem.KEYS[p.name] for p in params] == [u.key for u in world]
+    assert [(p.lower_bound, p.upper_bound) for p in params] == [(u.lo, u.hi) for u in world]
+    assert problem.PROBLEM["names"] == [u.key for u in world]
+
+
+def test_what_a_debate_lever_sets_is_not_an_unknown_of_the_world():
+    """The reformed preset sets the social-value weight and primes' payment days: a world that
+    drew them would override the lever argued over, so they are levers, not unknowns; the
+    market's own parameters (a panel's error) stay unknowns."""
+    keys = {u.key for u in problem.WORLD}
+    assert {"procurement.weight_social_value", "procurement.subcontract_payment_days"} <= problem.lever_keys()
+    assert not keys & problem.lever_keys()
+    assert "procurement.panel_noise" in keys and "ubi.funding" in problem.lever_keys()
     levels = problem.debate_levels()
     assert levels["ubi"] == ("none", "modest", "full") and levels["place"] == ("deprived_northern", "affluent_southern")
     assert [lever.name for lever in problem.levers()] == list(levels)
@@ -130,13 +141,13 @@ def test_kept_ranges_and_acceptance_agree_with_the_table(drawn):
     assert worlds.tally(table) == (2, 3)
     ranges = worlds.kept_ranges(table).set_index("parameter")
     rates = worlds.acceptance(table)
-    for u in UNCERTAIN:
+    for u in problem.WORLD:
         assert u.lo <= drawn[u.key].min() and drawn[u.key].max() <= u.hi
         assert ranges.loc[u.key, "kept_lo"] == min(table.loc[[0, 2], u.key])
         mine = rates[rates["parameter"] == u.key]
         assert mine["tried"].sum() == 3 and mine["kept"].sum() == 2
     text = worlds.markdown(table)
-    assert text.startswith("2 of 3 worlds kept") and all(f"| {u.key} |" in text for u in UNCERTAIN)
+    assert text.startswith("2 of 3 worlds kept") and all(f"| {u.key} |" in text for u in problem.WORLD)
 
 
 def _cli(*args):
@@ -151,7 +162,7 @@ def test_cli_writes_the_table_and_the_same_arguments_give_the_same_bytes(tmp_pat
     assert result.returncode == 0, result.stderr
     assert worlds.main([*args, "--out", str(second)]) == 0
     table = pd.read_parquet(first / worlds.TABLE)
-    assert len(table) == 2 and {"kept", *(u.key for u in UNCERTAIN), *(t.name for t in TARGETS)} <= set(table.columns)
+    assert len(table) == 2 and {"kept", *(u.key for u in problem.WORLD), *(t.name for t in TARGETS)} <= set(table.columns)
     for name in (worlds.TABLE, worlds.REPORT):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 

@@ -12,7 +12,7 @@ import yaml
 
 from commonsabm import CommonsModel
 from commonsabm.params.checks import conf_dir
-from commonsabm.params.schema import ProcurementConfig
+from commonsabm.params.schema import PROCUREMENT_RULES, ProcurementConfig
 from commonsabm.sim.terms import TRACK_RECORD_SPAN, months_for
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -90,6 +90,33 @@ def test_the_2010_rules_before_a_reform_are_the_prime_biased_preset():
     defaults = {f.name: f.default for f in fields(ProcurementConfig)}
     assert {key: defaults[key] for key in preset} == preset
 
+
+
+def test_the_rules_a_reform_switches_are_what_the_presets_set():
+    """PROCUREMENT_RULES, what procurement.start switches, is exactly what the presets choose."""
+    keys = set()
+    for preset in (conf_dir() / "procurement").glob("*.yaml"):
+        keys.update(yaml.safe_load(preset.read_text()))
+    assert keys == set(PROCUREMENT_RULES)
+
+
+def test_before_a_reform_the_rules_are_2010s_and_the_market_is_the_configured_one():
+    """A reform dated 2020 leaves the rules at 2010's before it, but not the market they act on:
+    a panel's error or an incumbent's edge set for the place holds from the first month (the
+    calibrated ensemble's worlds set them, and a world must be the same world before 2020)."""
+    from commonsabm.params.checks import from_keywords
+    from commonsabm.sim.national import NationalSetting
+    from commonsabm.params.months import month_index
+
+    config, _ = from_keywords(procurement="reformed", procurement_start="2020-01", procurement_panel_noise=0.09,
+                              procurement_incumbency_advantage=0.05)
+    national = NationalSetting(config)
+    before, after = national.procurement_rules(month_index("2019-12")), national.procurement_rules(month_index("2020-01"))
+    defaults = ProcurementConfig()
+    assert all(getattr(before, rule) == getattr(defaults, rule) for rule in PROCUREMENT_RULES)
+    assert after.weight_social_value == config.procurement.weight_social_value != defaults.weight_social_value
+    for market in ("panel_noise", "incumbency_advantage"):
+        assert getattr(before, market) == getattr(after, market) == getattr(config.procurement, market)
 
 @pytest.fixture
 def place():

@@ -269,6 +269,14 @@ class CouncilConfig:
                                unit="months of revenue")
 
 
+# The rules a council chooses when it lets a tender: what the `procurement` presets set, and
+# what `procurement.start` switches. The section's other fields describe the market (lot sizes,
+# panels' error, incumbents' edge, bidders' costs, primes' subcontracting habits): they hold
+# from the first month, whatever the rules (tests/test_config.py checks the presets set these).
+PROCUREMENT_RULES = ("bundling", "risk_transfer", "track_record_months", "weight_price", "weight_quality",
+                     "weight_social_value", "payment_days", "subcontract_payment_days", "consortia_allowed")
+
+
 @dataclass
 class ProcurementConfig:
     """The rules a tender is let under. Before ``start`` the 2010 rules apply: this section's

@@ -6,10 +6,13 @@ automation and devolution settings are. Nothing here is random.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from commonsabm.params.months import decimal_year, month_index
-from commonsabm.params.schema import ConditionalityConfig, ModelConfig, ProcurementConfig, SanctionsConfig
+from commonsabm.params.schema import (PROCUREMENT_RULES, ConditionalityConfig, ModelConfig, ProcurementConfig,
+                                      SanctionsConfig)
 
 
 class NationalSetting:
@@ -28,7 +31,10 @@ class NationalSetting:
         self._commissioning_start = month_index(config.commissioning.start)
         self._procurement_start = month_index(config.procurement.start)
         self._in_work_start = month_index(config.sanctions.in_work_start)
-        self._rules_2010 = ProcurementConfig()  # in force before procurement.start
+        # before procurement.start the 2010 rules hold; the market the rules act on is the configured one
+        defaults = ProcurementConfig()
+        self._rules_2010 = replace(config.procurement,
+                                   **{rule: getattr(defaults, rule) for rule in PROCUREMENT_RULES})
         self._sanctions_2010 = SanctionsConfig()
         self._conditionality_2010 = ConditionalityConfig()
 

@@ -7,12 +7,11 @@ picks any preset, and ``+world=glob(*)`` sweeps every world of the group
 (conf/experiment/debate_ensemble.yaml). The project's default ensemble is conf/world/,
 written with ``--conf conf``.
 
-A file sets every uncertain parameter to the world's value, and every other value the
-world's settings differ in: a tender weight drawn leaves the other two sharing the rest
-(``sensitivity.with_values``), and those shares are written too, so that the composed
-configuration is exactly the one the world was judged with (the calibrated baseline,
-``adapter.settings``). Its values are merged after the lever presets, as ``adapter.settings``
-sets them over the presets: a world's tender weights hold in every cell of the debate.
+A file sets every uncertain parameter of the world (``problem.WORLD``) to the world's value,
+and every other value the world's settings differ in, so that the composed configuration is
+exactly the one the world was judged with (the calibrated baseline, ``adapter.settings``).
+A world sets no parameter a debate lever's presets set (``problem.lever_keys``), so merging it
+after the presets leaves every lever as the debate defines it.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from commonsabm.analysis.sensitivity import UNCERTAIN, Uncertain
+from commonsabm.analysis.ensemble.problem import WORLD as UNCERTAIN
+from commonsabm.analysis.sensitivity import Uncertain
 from commonsabm.params.checks import walk
 
 GROUP = "world"

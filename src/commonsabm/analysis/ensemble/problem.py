@@ -37,30 +37,27 @@ def name_of(key: str) -> str:
     return key.replace(".", "_")
 
 
-KEYS: dict[str, str] = {name_of(u.key): u.key for u in UNCERTAIN}
-
-# the SALib form of the same problem (names are the dotted keys), for samplers outside EMA
-PROBLEM: dict[str, Any] = salib_problem(UNCERTAIN)
-
-
-def uncertainties(table: tuple[Uncertain, ...] = UNCERTAIN) -> list[RealParameter | IntegerParameter]:
-    """Each uncertain parameter over its explored range; whole-number fields (months) as integers."""
-    check_bounds(table)
-    defaults = ModelConfig()
-    out = []
-    for u in table:
-        if isinstance(configured(defaults, u.key), int):
-            out.append(IntegerParameter(name_of(u.key), int(u.lo), int(u.hi)))
-        else:
-            out.append(RealParameter(name_of(u.key), float(u.lo), float(u.hi)))
-    return out
-
-
 @lru_cache(maxsize=1)
 def _debate() -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(OmegaConf.load(conf_dir() / DEBATE))
+
+
+def lever_keys() -> frozenset[str]:
+    """Every parameter a debate lever's presets or the debate's fixed settings set (dotted keys).
+
+    Such a parameter is policy, not an unknown of the world: the `reformed` preset sets the
+    social-value weight and primes' payment days, so a world drawing them would override the
+    lever it is argued over (and bundle two changes into one cell)."""
+    from omegaconf import OmegaConf
+
+    keys = set(debate_settings())
+    for lever in debate_levels():
+        for preset in sorted((conf_dir() / lever).glob("*.yaml")):
+            values = OmegaConf.to_container(OmegaConf.load(preset))
+            keys.update(f"{lever}.{name}" for name in values if not str(name).startswith("_"))
+    return frozenset(keys)
 
 
 def debate_levels() -> dict[str, tuple[str, ...]]:
@@ -83,4 +80,25 @@ def levers() -> list[CategoricalParameter]:
     return [CategoricalParameter(lever, list(levels)) for lever, levels in debate_levels().items()]
 
 
-__all__ = ["DEBATE", "KEYS", "PROBLEM", "debate_levels", "debate_settings", "levers", "name_of", "uncertainties"]
+# the worlds' unknowns: the sensitivity list less what the debate's levers set
+WORLD: tuple[Uncertain, ...] = tuple(u for u in UNCERTAIN if u.key not in lever_keys())
+KEYS: dict[str, str] = {name_of(u.key): u.key for u in WORLD}
+
+# the SALib form of the same problem (names are the dotted keys), for samplers outside EMA
+PROBLEM: dict[str, Any] = salib_problem(WORLD)
+
+
+def uncertainties(table: tuple[Uncertain, ...] = WORLD) -> list[RealParameter | IntegerParameter]:
+    """Each uncertain parameter over its explored range; whole-number fields (months) as integers."""
+    check_bounds(table)
+    defaults = ModelConfig()
+    out = []
+    for u in table:
+        if isinstance(configured(defaults, u.key), int):
+            out.append(IntegerParameter(name_of(u.key), int(u.lo), int(u.hi)))
+        else:
+            out.append(RealParameter(name_of(u.key), float(u.lo), float(u.hi)))
+    return out
+
+
+__all__ = ["DEBATE", "KEYS", "PROBLEM", "WORLD", "lever_keys", "debate_levels", "debate_settings", "levers", "name_of", "uncertainties"]

@@ -37,7 +37,7 @@ from commonsabm.analysis.ensemble import discovery, over_time, shares, stability
 from commonsabm.analysis.ensemble._report import markdown
 from commonsabm.analysis.estimates import completed
 from commonsabm.analysis.findings import Findings
-from commonsabm.analysis.sensitivity import UNCERTAIN
+from commonsabm.analysis.ensemble.problem import WORLD as UNCERTAIN
 from commonsabm.analysis.verdict import compute, sweep_end
 from commonsabm.params.months import month_index
 from commonsabm.runs.jobs import atomic_write

@@ -41,7 +41,8 @@ import pandas as pd
 from commonsabm.analysis.calibration import TARGETS
 from commonsabm.analysis.ensemble.adapter import SPREAD
 from commonsabm.analysis.ensemble.problem import KEYS
-from commonsabm.analysis.sensitivity import UNCERTAIN, Uncertain
+from commonsabm.analysis.ensemble.problem import WORLD as UNCERTAIN
+from commonsabm.analysis.sensitivity import Uncertain
 from commonsabm.params.months import month_index
 from commonsabm.params.schema import ConfigError
 
