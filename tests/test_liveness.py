@@ -147,3 +147,11 @@ def test_a_bad_entry_is_named_before_anything_runs(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err.strip()
     assert bad.mechanism in err and says in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_why_a_row_is_inert_is_shown_only_when_it_is():
+    """A row that turns live must not keep saying its interval includes 0."""
+    entry = Contrast("m", "7.1", ("P1",), {"behaviour.peer_effect": 0.0}, "volunteering_rate", -1,
+                     note="under a full UBI", if_inert="founding is a few births a year", not_live="noise")
+    assert liveness.note(entry, "live") == "under a full UBI"
+    assert liveness.note(entry, "inert") == "under a full UBI; founding is a few births a year; not live: noise"

@@ -65,7 +65,8 @@ class Contrast:
     metric: str | tuple[str, ...]  # a column of the monthly series, or columns summed
     sign: int  # expected direction of B - A: +1 or -1
     setting: Mapping[str, Any] = field(default_factory=dict)  # overrides both arms share
-    note: str = ""  # why an interval that includes 0 is the finding, or what the contrast leaves out
+    note: str = ""  # what the contrast's setting or metric is, and why (shown on every row)
+    if_inert: str = ""  # why an interval that includes 0 is the finding (shown only when it does)
     test: Size = Size()
     not_live: str = ""  # why the lever does not (yet) move its metric as expected; the tests check it still does not
 
@@ -126,7 +127,7 @@ CONTRASTS: tuple[Contrast, ...] = (
              "local_multiplier", +1),
     Contrast("tender scoring weights: social value", "7.13", ("D2",), REFORMED_WEIGHTS,
              "commons_contract_share", +1, test=LARGER,
-             note="bundled lots keep most commons bids out whatever the weights (the bundled-lots row); "
+             if_inert="bundled lots keep most commons bids out whatever the weights (the bundled-lots row); "
              + SIGN_ONLY),
     Contrast("bundled lots", "7.13", ("D2",), {"procurement.bundling": 1}, "commons_contract_share", +1),
     Contrast("risk transfer (reserves)", "7.13", ("D2",), {"procurement.risk_transfer": 0.0},
@@ -141,12 +142,13 @@ CONTRASTS: tuple[Contrast, ...] = (
              "commons_contract_share", +1, not_live=BUNDLED),
     Contrast("commons contracts fail", "7.13", (), {"commons.contract_failure": 0.03},
              "contract_failures_commons", +1, setting={"procurement": "reformed"}, test=LARGER,
-             note="under reformed rules, where the commons hold contracts to fail"),
-    Contrast("primes underbid and fail", "7.14", (), {"primes.underbid": 0.15}, "contract_failures_primes", +1),
+             note="under reformed rules, where the commons hold contracts to fail", if_inert=SIGN_ONLY),
+    Contrast("primes underbid and fail", "7.14", (), {"primes.underbid": 0.15}, "contract_failures_primes", +1,
+             if_inert=SIGN_ONLY),
     Contrast("council payment days", "7.12, 7.9", ("D2",), {"procurement.payment_days": 90.0}, "deaths_cash", +1,
              not_live=NOISE),
     Contrast("subcontracting payment days", "7.14", ("D2",), {"procurement.subcontract_payment_days": 30.0},
-             "commons_share_subcontracts", +1, note=SIGN_ONLY),
+             "commons_share_subcontracts", +1, if_inert=SIGN_ONLY),
     Contrast("subcontract rate (squeeze)", "7.14", ("D2",), {"procurement.subcontract_rate": 1.0},
              "commons_share_subcontracts", +1),
     Contrast("primes' spending leaves the place", "7.14, 7.17", ("D2",), {"primes.local_share": 0.7},
@@ -171,7 +173,7 @@ CONTRASTS: tuple[Contrast, ...] = (
     Contrast("UBI funded by a national income tax", "7.4", ("P1", "D4"), {"ubi.funding": "national_tax"},
              "volunteering_rate", -1, setting={**UBI, "ubi.funding": "outside"}, test=LARGER),
     Contrast("sanctions (the penalty)", "7.4, 7.5", ("D3",), {"sanctions": "ended"}, "claimant_commoning_hours", +1,
-             note="ODD §7.4: only about 2.7% of claimants are under a sanction at any time", test=LARGER),
+             if_inert="ODD §7.4: only about 2.7% of claimants are under a sanction at any time", test=LARGER),
     Contrast("sanctions take time (process hours)", "7.4, 7.5", ("D3",), {"sanctions": "ended"},
              "free_hours_unemployed", +1),
     Contrast("sanctions hazard", "7.4", ("D3",), {"sanctions.monthly_rate": 0.25}, "claimant_commoning_hours", -1),
@@ -179,7 +181,8 @@ CONTRASTS: tuple[Contrast, ...] = (
              "free_hours_part_time", +1),
     Contrast("conditionality hours", "7.5", ("D3",), {"conditionality": "supportive"},
              "claimant_commoning_hours", +1),
-    Contrast("stress takes bandwidth", "7.5", ("D3",), {"behaviour.stress_bandwidth": 0.0}, "volunteering_rate", +1),
+    Contrast("stress takes bandwidth", "7.5", ("D3",), {"behaviour.stress_bandwidth": 0.0}, "volunteering_rate", +1,
+             if_inert=SIGN_ONLY),
     Contrast("peer effect", "7.6", (), {"behaviour.peer_effect": 0.0}, "volunteering_rate", -1),
     Contrast("free time becomes volunteering", "7.6", ("P1",), {"behaviour.free_time_response": 2.0},
              "volunteering_rate", -1),
@@ -188,27 +191,27 @@ CONTRASTS: tuple[Contrast, ...] = (
     Contrast("founding by trial and error", "7.7", ("P3",), {"behaviour.founding_rate": 0.001}, "orgs_total", +1),
     Contrast("demonstration effect", "7.7", ("P1", "P2"), {"behaviour.demonstration_effect": 0.0},
              BIRTHS, -1, test=LARGER, note="the mechanism raises founding odds, so its metric is births, "
-             "not the stock they feed; " + FOUNDING),
+             "not the stock they feed", if_inert=FOUNDING),
     Contrast("social investment fund", "7.15", ("P2",), FUND, "orgs_total", +1, test=LARGER),
     Contrast("fund pass rate", "7.15", ("P2",), {"investment_fund.pass_rate": 0.9}, "fund_loans", +1,
-             setting=FUND, test=LARGER, note=SIGN_ONLY),
+             setting=FUND, test=LARGER, if_inert=SIGN_ONLY),
     Contrast("trading commons win custom from chains and local firms", "7.8", ("P3",),
              {"commons.outside_offer": 2.0}, "commons_spend_share", +1, setting=MARKET,
-             note=MARKET_NOTE + "; its sign holds at 3,000 residents to 2014, "
-             "but at 10,000 to 2020 over 10 seeds its interval includes 0"),
+             note=MARKET_NOTE, if_inert="its sign holds at 3,000 residents to 2014, but at 10,000 to 2020 over "
+             "10 seeds its interval includes 0"),
     Contrast("custom follows price", "7.8", ("P3",), {"commons.trading_markup": 0.3}, "commons_spend_share", -1,
-             setting=MARKET, note=MARKET_NOTE),
+             setting=MARKET, note=MARKET_NOTE, if_inert=SIGN_ONLY),
     Contrast("new traders build their custom", "7.8", ("P3",), {"commons.custom_build_months": 0},
              "commons_spend_share", +1, setting=MARKET, test=LARGER,
              note=MARKET_NOTE + "; a new trader's pull on custom is what the rule builds up, so the metric is "
-             "the commons' share of residents' spending"),
+             "the commons' share of residents' spending", if_inert=SIGN_ONLY),
     Contrast("a trading kind's start-up capital", "7.7", ("P3",), {"commons.coop.startup_capital": 30_000.0},
-             "births_coop", -1, test=LARGER, note=FOUNDING),
+             "births_coop", -1, test=LARGER, if_inert=FOUNDING),
     Contrast("founders weigh each kind's prospects", "7.7", ("P3", "D1"), {"behaviour.prospects_response": 0.0},
-             "births_vcs", +1, test=LARGER, note=FOUNDING),
+             "births_vcs", +1, test=LARGER, if_inert=FOUNDING),
     Contrast("organisations absorb only the hours they can organise", "7.6", ("P1",),
              {"commons.hours_per_place": 100.0}, "volunteer_hours", +1, setting=UBI,
-             note=ABSORB_NOTE + "; " + SIGN_ONLY),
+             note=ABSORB_NOTE, if_inert=SIGN_ONLY),
     Contrast("paid staff organise volunteers", "7.6", ("P1", "D1"), {"commons.organiser_hours": 0.0},
              "volunteer_hours", -1, setting=UBI, note=ABSORB_NOTE, not_live=NOISE),
     Contrast("donations respond to grant cuts", "7.8", ("P3",), {"behaviour.fundraising_response": 0.0},
@@ -216,13 +219,13 @@ CONTRASTS: tuple[Contrast, ...] = (
     Contrast("giving is bounded", "7.8", ("P3",), {"behaviour.fundraising_ceiling": 0.05},
              "vcs_individual_income", -1),
     Contrast("co-op dividends", "7.4", (), {"commons.coop_dividend": 0.0}, "orgs_coop", +1,
-             note="a place of 10,000 has about one co-op: the count barely moves", not_live=NOISE),
+             if_inert="a place of 10,000 has about one co-op: the count barely moves", not_live=NOISE),
     Contrast("burnout closes organisations", "7.9", (), {"behaviour.burnout_hours": 10.0}, "deaths_burnout", +1,
-             test=LARGER, note=SIGN_ONLY),
+             test=LARGER, if_inert=SIGN_ONLY),
     Contrast("burnout wears volunteers out", "7.6, 7.9", (), {"behaviour.burnout_hours": 10.0},
              "volunteering_rate", -1),
     Contrast("cash-flow crises close organisations", "7.9", ("D2",), {"commons.vcs.cash_months_bearable": 36},
-             "deaths_cash", -1, test=LARGER),
+             "deaths_cash", -1, test=LARGER, if_inert=SIGN_ONLY),
     # -- places (§6.3)
     Contrast("place: a deprived northern place", "6.3", ("S1",), {"place": "deprived_northern"},
              "volunteering_rate", -1),
@@ -314,12 +317,19 @@ def table(contrasts: Iterable[Contrast] = CONTRASTS, seeds: int = 10, population
         est = Estimate.of(differences(c, runs, seeds))
         baseline = sum(sum(float(runs[(_frozen(c.arms()[0]), k)][col]) for col in c.columns())
                        for k in range(seeds)) / seeds
+        judged = verdict(est, c.sign)
         rows.append({"mechanism": c.mechanism, "odd_section": c.section, "claims": ", ".join(c.claims),
                      "lever": lever_text(c), "metric": " + ".join(c.columns()), "baseline": baseline,
                      "effect": est.mean, "low": est.low, "high": est.high, "n": est.n,
-                     "expected": "+" if c.sign > 0 else "-", "verdict": verdict(est, c.sign),
-                     "note": "; ".join(filter(None, (c.note, c.not_live and f"not live: {c.not_live}")))})
+                     "expected": "+" if c.sign > 0 else "-", "verdict": judged, "note": note(c, judged)})
     return pd.DataFrame(rows)
+
+
+def note(c: Contrast, judged: str) -> str:
+    """The row's note: what its setting is, and, only where the row is not live, why that is the finding."""
+    if judged == "live":
+        return c.note
+    return "; ".join(filter(None, (c.note, c.if_inert, c.not_live and f"not live: {c.not_live}")))
 
 
 def lever_text(c: Contrast) -> str:
