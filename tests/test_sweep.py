@@ -346,8 +346,12 @@ def test_every_debate_replicate_opens_with_three_organisations_of_each_kind():
     from commonsabm import CommonsModel
     from commonsabm.runs.outputs import replicate_seeds
 
-    run = compose_hydra(["+experiment=debate"]).run
-    for child in replicate_seeds(run.seed, run.replications):
-        model = CommonsModel(population=run.population, end=run.start, rng=child)
-        counts = Counter(o.kind for o in model.live_organisations)
-        assert min(counts[kind] for kind in ("coop", "community_business", "vcs")) >= 3, counts
+    cfg = compose_hydra(["+experiment=debate"])
+    run = cfg.run
+    places = [level.strip() for level in str(cfg.hydra.sweeper.params["place"]).split(",")]
+    assert len(places) == 2
+    for place in places:  # the places differ in their organisations' density; the levers do not act before 2010
+        for child in replicate_seeds(run.seed, run.replications):
+            model = CommonsModel(population=run.population, end=run.start, rng=child, place=place)
+            counts = Counter(o.kind for o in model.live_organisations)
+            assert min(counts[kind] for kind in ("coop", "community_business", "vcs")) >= 3, (place, counts)
