@@ -121,10 +121,11 @@ def test_denser_voluntary_sector_alone_gives_more_organisations_and_volunteering
     keys = {"seeds": tuple(range(1, 9)), "population": 6000, "end": "2012-12"}
     base_orgs = per_seed("orgs_vcs", **keys)
     dense_orgs = per_seed("orgs_vcs", place_vcs_per_100k=south.vcs_per_100k, **keys)
-    # on average over eight seeds, not in every one: over the two-year spin-up the density of
-    # 2008 relaxes part of the way to the model's own steady state, and a place of 6,000 has
-    # some fifteen groups whose count swings by a few either way, so single places can cross
-    assert dense_orgs.mean() > base_orgs.mean() and (dense_orgs > base_orgs).sum() > len(dense_orgs) / 2
+    # on average over eight seeds, not in every one (nor, since the warm start grew to 36
+    # months, in most: four of eight): over the spin-up the density of 2008 relaxes most of the
+    # way to the model's own steady state, since the place's density is where it starts and not
+    # what sustains it, and a place of 6,000 has some fifteen groups whose count swings by a few
+    assert dense_orgs.mean() > base_orgs.mean()
     base_volunteering = per_seed("volunteering_rate", **keys)
     dense_volunteering = per_seed("volunteering_rate", place_vcs_per_100k=south.vcs_per_100k, **keys)
     assert dense_volunteering.mean() > base_volunteering.mean()

@@ -109,7 +109,9 @@ def test_the_accounts_keep_the_last_twelve_months_oldest_first():
 
 
 # dense enough in organisations that a closure handing contracts back falls mid-run
-CUT = {"population": 2000, "start": "2010-01", "end": "2011-12", "rng": 1, "procurement": "reformed",
+# (seed 3: at the 36-month warm start it is one where both arms below close an organisation
+# holding a tendered contract, the fund lends, and burnout closes one)
+CUT = {"population": 2000, "start": "2010-01", "end": "2011-12", "rng": 3, "procurement": "reformed",
        "behaviour_burnout_closure": 0.08, "place_vcs_per_100k": 2000, "place_coops_per_100k": 300,
        "place_community_businesses_per_100k": 300}
 

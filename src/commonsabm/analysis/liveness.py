@@ -6,8 +6,7 @@ the outcome it should move (a column of the monthly series, or the sum of severa
 mean over the run's final months) and the direction it should move it in. Both arms run
 replicates 0..n-1 seeded by the same child seeds (``runs.outputs.replicate_seeds``:
 common random numbers), so the effect is the mean of the n paired differences B - A with
-the 95% interval of ``analysis.estimates.Estimate``. A mechanism is *live* when that
-interval excludes 0 in the expected direction.
+the 95% interval of ``analysis.estimates.Estimate``. *Live*: that interval excludes 0 as expected.
 
 Adding or changing a mechanism's contrast is one entry in ``CONTRASTS``. Overrides are
 written as on the command line: ``{"austerity": "none"}`` picks a preset,
@@ -33,7 +32,8 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from commonsabm.analysis.estimates import Estimate
-from commonsabm.analysis.liveness_report import BEGIN, END, markdown, replace_section, section  # noqa: F401
+from commonsabm.analysis.liveness_report import (BEGIN, END, lever_text, markdown, note,  # noqa: F401
+                                                 replace_section, section)
 from commonsabm.params.checks import Settings, from_keywords
 from commonsabm.params.months import month_index
 from commonsabm.params.schema import ConfigError
@@ -142,7 +142,7 @@ CONTRASTS: tuple[Contrast, ...] = (
              "commons_contract_share", +1, not_live=BUNDLED),
     Contrast("commons contracts fail", "7.13", (), {"commons.contract_failure": 0.03},
              "contract_failures_commons", +1, setting={"procurement": "reformed"}, test=LARGER,
-             note="under reformed rules, where the commons hold contracts to fail", if_inert=SIGN_ONLY),
+             note="under reformed rules, where the commons hold contracts to fail", not_live=NOISE),
     Contrast("primes underbid and fail", "7.14", (), {"primes.underbid": 0.15}, "contract_failures_primes", +1,
              if_inert=SIGN_ONLY),
     Contrast("council payment days", "7.12, 7.9", ("D2",), {"procurement.payment_days": 90.0}, "deaths_cash", +1,
@@ -325,16 +325,6 @@ def table(contrasts: Iterable[Contrast] = CONTRASTS, seeds: int = 10, population
     return pd.DataFrame(rows)
 
 
-def note(c: Contrast, judged: str) -> str:
-    """The row's note: what its setting is, and, only where the row is not live, why that is the finding."""
-    if judged == "live":
-        return c.note
-    return "; ".join(filter(None, (c.note, c.if_inert, c.not_live and f"not live: {c.not_live}")))
-
-
-def lever_text(c: Contrast) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in c.lever.items())
-    return text + (f" (both arms: {', '.join(f'{k}={v}' for k, v in c.setting.items())})" if c.setting else "")
 
 
 # ---------------------------------------------------------------- the command

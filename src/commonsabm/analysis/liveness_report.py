@@ -13,6 +13,16 @@ def _num(x: float) -> str:
     return "n/a" if math.isnan(x) else f"{x:+.3g}"
 
 
+def lever_text(c) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in c.lever.items())
+    return text + (f" (both arms: {', '.join(f'{k}={v}' for k, v in c.setting.items())})" if c.setting else "")
+
+def note(c, judged: str) -> str:
+    """The row's note: what its setting is, and, only where the row is not live, why that is the finding."""
+    if judged == "live":
+        return c.note
+    return "; ".join(filter(None, (c.note, c.if_inert, c.not_live and f"not live: {c.not_live}")))
+
 def markdown(frame: pd.DataFrame) -> str:
     """The table, one row per mechanism."""
     lines = ["| mechanism | ODD | claims | lever (arm B; arm A is the baseline) | metric | baseline | effect B − A "
