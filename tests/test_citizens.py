@@ -228,3 +228,18 @@ def test_shares_in_unit_interval_and_no_negative_counts(keywords):
     assert frame["local_multiplier"].between(1, 3).all()
     assert frame["commissioning_capacity"].between(0, 1).all()
 
+
+
+def test_crediting_payments_apart_counts_only_wages_as_wages():
+    """A benefit paid in the same pass as a wage is income, not a taxable wage."""
+    from commonsabm import CommonsModel
+
+    model = CommonsModel(population=500, end="2010-02", rng=1, ubi="full", ubi_start="2010-01", ubi_funding="local_tax")
+    citizens = model.citizens
+    citizens.start_month()
+    wage, benefit = np.zeros(citizens.n), np.zeros(citizens.n)
+    wage[0], benefit[1] = 100.0, 50.0
+    income = citizens.income.copy()
+    citizens.credit_apart([(wage, None, "wages"), (benefit, None, "benefits")])
+    assert citizens.wages[0] == 100.0 and citizens.wages[1] == 0.0
+    assert citizens.income[1] - income[1] == 50.0

@@ -211,7 +211,12 @@ class Citizens:
         combined = payments[0][0]
         for amounts, _, _ in payments[1:]:
             combined = combined + amounts
-        self._add(combined, any(channel == "wages" for _, _, channel in payments))
+        wages = [channel == "wages" for _, _, channel in payments]
+        self._add(combined, all(wages))
+        if any(wages) and not all(wages) and self.tracks_wages:  # only the wage payments are taxable wages
+            for (amounts, _, _), is_wage in zip(payments, wages):
+                if is_wage:
+                    self.wages += amounts
         return [self._book(float(amounts.sum()), payer, channel) for amounts, payer, channel in payments]
 
     def _add(self, add: np.ndarray, wages: bool) -> None:
