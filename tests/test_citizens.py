@@ -243,3 +243,23 @@ def test_crediting_payments_apart_counts_only_wages_as_wages():
     citizens.credit_apart([(wage, None, "wages"), (benefit, None, "benefits")])
     assert citizens.wages[0] == 100.0 and citizens.wages[1] == 0.0
     assert citizens.income[1] - income[1] == 50.0
+
+
+def test_active_peer_count_equals_the_full_product_through_every_kind_of_change():
+    """The peer effect's count is moved by who changed; it must equal ``ties @ active`` exactly,
+    through small changes (the gather), large ones (the recount) and none."""
+    from commonsabm.sim.network import ActivePeers
+
+    model = CommonsModel(population=3000, end="2010-06", rng=4)
+    ties = model.citizens.ties
+    peers, rng = ActivePeers(ties), np.random.default_rng(0)
+    active = np.zeros(ties.shape[0], dtype=bool)
+    for share in (0.01, 0.5, 0.0, 0.02, 0.3, 0.001, 0.9, 0.05):
+        flip = rng.random(len(active)) < share
+        active = active ^ flip
+        expected = ties @ active.astype(np.float32)
+        np.testing.assert_array_equal(peers.of(active), expected)
+    # a model's own counter agrees with the product after months of real starts and stops
+    model.run()
+    citizens = model.citizens
+    np.testing.assert_array_equal(citizens.active_peers.of(citizens.active), ties @ citizens.active.astype(np.float32))

@@ -15,7 +15,7 @@ from types import MappingProxyType
 import numpy as np
 from scipy import sparse
 
-from commonsabm.sim.network import build_ties, in_reach, neighbourhoods
+from commonsabm.sim.network import ActivePeers, build_ties, in_reach, neighbourhoods
 from commonsabm.sim.terms import (
     EMPLOYERS,
     FULL_TIME,
@@ -60,6 +60,7 @@ class Citizens:
         self.reach_counts = sparse.csr_array(self.reach, dtype=np.int64)
         self.ties = build_ties(rng, self.nbhd, cfg.network)
         self.degree = np.asarray(self.ties.sum(axis=1)).ravel()
+        self.active_peers = ActivePeers(self.ties)  # the peer effect's count, moved by who changed
         self.inverse_degree = np.divide(1.0, self.degree, out=np.zeros(n), where=self.degree > 0)
 
         shares = np.array([place.full_time_share, place.part_time_share, place.unemployed_share,

@@ -47,3 +47,38 @@ def in_reach(nbhd_count: int, reach: int) -> np.ndarray:
     gap = np.abs(idx[:, None] - idx[None, :])
     gap = np.minimum(gap, nbhd_count - gap)
     return gap <= reach
+
+
+class ActivePeers:
+    """How many of each resident's ties are active this month: ``ties @ active``, kept up to date.
+
+    Only a few residents start or stop volunteering in a month, so the count is moved by the
+    ties of those who changed rather than recomputed over every tie; whole numbers in float32,
+    exact, so it equals the full product to the last bit (the pinned output checks it).
+    Ties are mutual (``build_ties``), so a resident's row lists the residents whose counts
+    they enter.
+    """
+
+    # above this share of residents changing, the full product is cheaper than the gather
+    RECOUNT_SHARE = 0.25
+
+    def __init__(self, ties: sparse.csr_matrix):
+        self.ties = ties
+        self.basis = np.zeros(ties.shape[0], dtype=bool)
+        self.count = np.zeros(ties.shape[0], dtype=np.float32)
+
+    def of(self, active: np.ndarray) -> np.ndarray:
+        """The count for ``active`` (boolean, one per resident); the returned array is the
+        counter's own and must not be written to."""
+        changed = np.flatnonzero(active != self.basis)
+        if len(changed) > self.RECOUNT_SHARE * len(active):
+            self.count = self.ties @ active.astype(np.float32)
+        elif len(changed):
+            indptr = self.ties.indptr
+            starts, lengths = indptr[changed], np.diff(indptr)[changed]
+            # the positions of every changed resident's ties in ``indices``, as one array
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            signs = np.where(active[changed], 1.0, -1.0).astype(np.float32)
+            np.add.at(self.count, self.ties.indices[offsets], np.repeat(signs, lengths))
+        self.basis = active.copy()
+        return self.count

@@ -53,8 +53,7 @@ def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarr
         free_share = free_share ** beh.free_time_response
     citizens.free_share = free_share
     # in place, in the order the propensity's formula multiplies, so the numbers are unchanged
-    peers = citizens.ties @ citizens.active.astype(np.float32)  # active ties: whole numbers, exact in float32
-    peers = peers * citizens.inverse_degree
+    peers = citizens.active_peers.of(citizens.active) * citizens.inverse_degree
     peers *= beh.peer_effect
     peers += 1
     propensity = citizens.motivation * free_share
