@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from commonsabm.analysis.sensitivity import check_settings as check_sensitivity
 from commonsabm.params.app import MODES, AppConfig
-from commonsabm.params.checks import check, check_one, check_values, conf_dir, presets
+from commonsabm.params.checks import check, check_one, check_values, checked, conf_dir, presets
 from commonsabm.params.errors import describe, reject_unknown_keys, unknown_key
 from commonsabm.params.schema import SECTIONS, ConfigError, ModelConfig
 from commonsabm.runs.jobs import RunExists, Stopped, check_target
@@ -62,8 +62,14 @@ class ValidateBeforeRun(Callback):
         _check_or_exit(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check every job of the sweep, so a bad value fails the sweep before any job runs."""
-        _check_or_exit(config, sweep=True)
+        """Check every job of the sweep, so a bad value fails the sweep before any job runs;
+        then plan which months the `run` mode's jobs share (``runs.branches``)."""
+        apps = _check_or_exit(config, sweep=True)
+        if _is_basic(config) and config.get("mode", "run") == "run":
+            from commonsabm.runs.branches import write_plan
+
+            write_plan(Path(str(config.hydra.sweep.dir)),
+                       [(label, checked(ModelConfig.of(app), app.run)) for label, app in apps])
 
 
 class AggregateSweep(Callback):
@@ -105,6 +111,10 @@ class AggregateSweep(Callback):
                   f"run `python -m commonsabm.runs.sweep {sweep_dir}`", file=sys.stderr)
             return
         report(sweep_dir, results)
+        if results.states["completed"] == sum(results.states.values()):
+            from commonsabm.runs.branches import remove
+
+            remove(sweep_dir)  # the shared states: kept while a rerun may still take them up
         if config.get("verdict"):
             from commonsabm.analysis.verdict import write_verdict
             try:
@@ -237,28 +247,37 @@ def _output_dir(config: DictConfig, sweep_dir: str | None) -> Path | None:
         hydra_config.cfg = before
 
 
+# run settings that say how to run a job, not what it computes: a job is the same job with
+# them or without them (``job_yaml``)
+RUN_NOT_JOB = ("overwrite", "share_history")
+
+
 def job_yaml(cfg: DictConfig) -> str:
     """The job's config.yaml, whose SHA-256 says whether two jobs are the same (``jobs.config_digest``).
 
-    The configuration without Hydra's node, and without ``run.overwrite``, which says what to
-    do with an earlier run in the directory, not what this run is: with it or without, a job
-    is the same job, and its config.yaml the same bytes.
+    The configuration without Hydra's node, and without ``run.overwrite`` (what to do with an
+    earlier run in the directory) and ``run.share_history`` (whether to take up months another
+    job simulated), which say how to run it, not what it is: with them or without, a job is
+    the same job, and its config.yaml the same bytes.
     """
-    run = OmegaConf.masked_copy(cfg.run, [k for k in cfg.run if k != "overwrite"])
+    run = OmegaConf.masked_copy(cfg.run, [k for k in cfg.run if k not in RUN_NOT_JOB])
     items = {k: (run if k == "run" else v) for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
     return OmegaConf.to_yaml(OmegaConf.create(items))
 
 
-def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
+def _check_or_exit(config: DictConfig, sweep: bool = False) -> list[tuple[str | None, AppConfig]]:
+    """Each job's checked configuration, (label, app); a bad one ends the process (exit 2)."""
     # the sweep's directory first: it fixes the ${now:...} in its name for the launcher too
     sweep_dir = str(config.hydra.sweep.dir) if sweep else None
     basic = _is_basic(config)
+    apps = []
     try:
         for label, job in (_sweep_configs(config) if sweep else [(None, config)]):
             app = check_app(_task_part(job))
             out = _output_dir(job, sweep_dir) if basic or not sweep else None
             if out is not None:
                 check_target(out, job_yaml(job), app.run.overwrite, label)
+            apps.append((label, app))
     except RunExists as exc:
         print(f"commonsabm: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -269,6 +288,7 @@ def _check_or_exit(config: DictConfig, sweep: bool = False) -> None:
             raise SystemExit(f"commonsabm: error: {describe(exc)}") from exc
         print(f"commonsabm: error: {describe(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
+    return apps
 
 
 def _task_part(config: DictConfig) -> DictConfig:

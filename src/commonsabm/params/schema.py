@@ -55,6 +55,11 @@ class RunConfig:
                         "directory; without it such a run is refused and nothing is written. Not part of "
                         "the job's configuration: left out of config.yaml and of the digest that says "
                         "whether a job is the same one", source="not a model parameter: README, Outputs")
+    share_history: bool = p(True, help="in a sweep, jobs whose configurations have acted alike so far "
+                            "(levers not yet started) go on from one saved state instead of each "
+                            "simulating those months (runs/branches.py): the same outputs, in about half "
+                            "the time for the debate. Not part of the job's configuration, like overwrite",
+                            source="not a model parameter: README, Sweeps")
 
 
 # The place presets (conf/place/) differ from these England defaults only where a published

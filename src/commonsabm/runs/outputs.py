@@ -29,6 +29,7 @@ from commonsabm import __version__
 from commonsabm.params.months import month_index, month_label
 from commonsabm.params.checks import Settings, checked
 from commonsabm.params.schema import ModelConfig, RunConfig
+from commonsabm.runs.branches import SharedHistory, run_replicate
 from commonsabm.runs.jobs import MANIFEST, atomic_write, checksums, in_multirun, tracked
 from commonsabm.runs.sweep import FINAL_MONTHS
 from commonsabm.sim.model import CommonsModel
@@ -220,10 +221,13 @@ def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
     seeds = replicate_seeds(run.seed, run.replications)
     months = month_index(run.end) - month_index(run.start) + 1
     all_series, all_orgs, summaries = [], [], []
+    shared = SharedHistory.for_job(settings) if in_multirun() else None
+    shared_from = []  # replicates that went on from another job's state (runs.branches)
     with _progress(months * len(seeds), scenario, progress) as bar:
         for k, child in enumerate(seeds):
-            model = CommonsModel(config=settings, rng=child)
-            model.run(progress=lambda m: bar.update(1))
+            model, taken_up = run_replicate(settings, child, k, shared, progress=bar.update)
+            if taken_up is not None:
+                shared_from.append({"replicate": k, "from": taken_up})
             series, orgs = timeseries(model), organisations(model)
             summaries.append({"replicate": k, "seed": {"entropy": run.seed, "spawn_key": [k]},
                               **summary(model, series, orgs)})
@@ -256,7 +260,8 @@ def run_and_write(settings: Settings, out: Path, scenario: str, resolved: str,
     # should its status.json be lost (jobs.job_record)
     sums = checksums(out, [name for name in files if name != MANIFEST])
     atomic_write(out / MANIFEST, lambda p: p.write_text(json.dumps(
-        {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg), "checksums": sums},
+        {**manifest(run, scenario, wall), **seeding, "config": dataclasses.asdict(model_cfg),
+         "shared_history": shared_from, "checksums": sums},
         indent=2)))
     if progress:
         print_summary(summaries, out)

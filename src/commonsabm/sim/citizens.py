@@ -84,8 +84,6 @@ class Citizens:
         self.free_hours = np.zeros(n)
         self.income = np.zeros(n)
         self.wages = np.zeros(n)  # this month's wage income, the base of a tax on earnings for a UBI
-        # kept only where such a tax can be levied (it is zero otherwise): a pass less per payment
-        self.tracks_wages = cfg.ubi.level > 0 and cfg.ubi.funding != "outside"
         self.conditional_share = np.zeros(n)
         self.free_share, self.bandwidth_now = np.zeros(n), np.ones(n)  # the propensity's time and income factors
         self.org = np.full(n, -1, dtype=np.int32)
@@ -106,6 +104,14 @@ class Citizens:
         view["employer"] = EMPLOYERS[view["employer"]] if view["status"] in STATUSES[:2] else None
         view["ties"] = self.ties.indices[self.ties.indptr[i]:self.ties.indptr[i + 1]].tolist()
         return MappingProxyType(view)
+
+    @property
+    def tracks_wages(self) -> bool:
+        """Whether wages are kept apart: only where a tax on them can fund a UBI (they are zero
+        otherwise), a pass less per payment. Read from the configuration, which a run that goes
+        on under another one (``CommonsModel.adopt``) changes."""
+        ubi = self.model.config.ubi
+        return ubi.level > 0 and ubi.funding != "outside"
 
     @property
     def employed(self) -> np.ndarray:

@@ -8,6 +8,7 @@ parameters as ``<section>_<field>`` (``ubi_level=300``, ``sanctions_monthly_rate
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,7 @@ from commonsabm.sim.prime import PrimeContractor
 from commonsabm.sim.procurement import PaymentQueue
 from commonsabm.sim.register import Register
 from commonsabm.sim.reporters import REPORTERS, Reporters
-from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES
+from commonsabm.sim.terms import COMMONS, COUNCIL, FULL_TIME, KINDS, LOCAL_PRIVATE, PART_TIME, PRIMES, SECTORS
 from commonsabm.sim.volunteering import TimeIncomeSplit, absorb
 
 
@@ -85,15 +86,8 @@ class CommonsModel(Reporters, mesa.Model):
         self.fund = SocialInvestmentFund(self)
         self.founding = Founding(self)
         self.primes = [PrimeContractor(self) for _ in range(config.primes.count)]
-        self.ledger = Ledger({
-            "citizens": lambda: float(self.citizens.cash.sum()),
-            "commons": lambda: sum(self.orgs.cash[self.orgs.live].tolist()),
-            "council": lambda: self.council.cash,
-            "primes": lambda: sum(p.cash for p in self.primes),
-            "fund": lambda: self.fund.cash,
-            "local_private": lambda: self.economy.local_private.cash,
-            "outside": lambda: self.economy.outside.cash,
-        })
+        # bound methods, not lambdas, so that a model pickles (runs.branches saves and restores it)
+        self.ledger = Ledger({sector: partial(self.holding, sector) for sector in SECTORS})
         channels = self.council.set_budget(self.council.budget0)
         # volunteers first: organisations weigh the primes' first subcontract offers with the
         # volunteers they had in 2010, not as empty shells (they were running before the run)
@@ -106,6 +100,28 @@ class CommonsModel(Reporters, mesa.Model):
                                           month_index(config.ubi.start))
         self.spin_up()
         self.datacollector = mesa.DataCollector(model_reporters={name: name for name in REPORTERS})
+
+    def holding(self, sector: str) -> float:
+        """What a sector holds now, for the ledger's stock-flow check."""
+        if sector == "citizens":
+            return float(self.citizens.cash.sum())
+        if sector == "commons":
+            return sum(self.orgs.cash[self.orgs.live].tolist())
+        if sector == "primes":
+            return sum(p.cash for p in self.primes)
+        return getattr(self.economy if sector in ("local_private", "outside") else self, sector).cash
+
+    def __getstate__(self) -> dict:
+        """Pickled (``runs.branches``) without scratch arrays or report cache: remade on use."""
+        state = dict(self.__dict__)
+        state.pop("_scratch", None)
+        state.pop("_report_cache", None)
+        return state
+
+    def adopt(self, config: ModelConfig) -> None:
+        """Go on under ``config``, whose ``sim.national.history`` is this run's: remake the calendar."""
+        self.config = config
+        self.national = NationalSetting(config, self.start_month)
 
     def spin_up(self) -> None:
         """Run the months before ``run.start`` unreported, so that the first reported month

@@ -6,7 +6,7 @@ automation and devolution settings are. Nothing here is random.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -85,3 +85,38 @@ class NationalSetting:
 
     def fund_open(self, month: int) -> bool:
         return self.config.investment_fund.enabled and month >= self._fund_start
+
+
+# What of each dated lever acts only from its start (every read goes through this class's
+# gates): until then the lever's settings have touched nothing, so two configurations that
+# differ only in them have run alike. Starts themselves are never masked (the UBI's start also
+# sets the time-income split's windows). tests/test_branches.py runs every preset both ways.
+GATED = {
+    "ubi": ("start", ("level", "unconditional", "funding", "national_earnings")),
+    "investment_fund": ("start", None),  # None: every field but the start
+    "procurement": ("start", PROCUREMENT_RULES),
+    "automation": ("start", ("job_loss_per_year",)),
+}
+# levers without a date of their own take effect at the first reported month (``policy_start``)
+FROM_POLICY_START = ("sanctions", "conditionality")
+
+
+def history(config: ModelConfig, policy_start: int, first_month: int, month: int) -> dict:
+    """Everything in ``config`` that has acted on a run before ``month`` (a month index), as
+    plain data: two runs from the same seed, place and calendar whose histories are equal have
+    been the same run up to ``month``, so one can continue from the other's state there
+    (``runs.branches``; the model's ``CommonsModel.adopt``)."""
+    sections = {f.name: dict(vars(getattr(config, f.name))) for f in fields(config)}
+    for section, (start, gated) in GATED.items():
+        values = sections[section]
+        if month <= month_index(values[start]):
+            for name in gated if gated is not None else [k for k in values if k != start]:
+                values[name] = "not yet in force"
+    if month <= policy_start:
+        for section in FROM_POLICY_START:
+            sections[section] = "not yet in force"
+    # the austerity path as the grant index of every month so far, not the knots that draw it
+    path = sections.pop("austerity")
+    sections["grant_index_so_far"] = [float(np.interp(decimal_year(m), path["years"], path["grant_index"])).hex()
+                                      for m in range(first_month, month)]
+    return sections
