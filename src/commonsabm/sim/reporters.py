@@ -169,8 +169,9 @@ class Reporters:
             for span in (12, 36):
                 old = (born >= self.start_month) & (self.month - born >= span)
                 lived = old & ((died < 0) | (died - born >= span))
-                for code, name in enumerate(KINDS):
-                    table[(name, span)] = (int((old & (kinds == code)).sum()), int((lived & (kinds == code)).sum()))
+                cohorts = np.bincount(kinds[old], minlength=len(KINDS)).tolist()
+                survivors = np.bincount(kinds[lived], minlength=len(KINDS)).tolist()
+                table.update(((name, span), (cohorts[code], survivors[code])) for code, name in enumerate(KINDS))
             return table
         cohort, lived = self._per_step("survival", tally)[(kind, months)]
         return lived / cohort if cohort else float("nan")
@@ -195,12 +196,13 @@ class Reporters:
         def by_kind_and_source():
             orgs = self.orgs
             rows = np.concatenate([orgs.live, [o.index for o in self.closed_this_month]]).astype(np.int64)
-            table = {}
-            for kind in KINDS:
-                # each kind's running totals, organisation by organisation, as one at a time
-                revenue = np.vstack([np.zeros(len(SOURCES)), orgs.revenue[orgs.of_kind(rows, kind)]])
-                table.update(zip(((kind, s) for s in SOURCES), np.add.accumulate(revenue)[-1].tolist()))
-            return table
+            # each kind's running totals, organisation by organisation, as one at a time: every
+            # row is spread into its kind's block, zeros in the others, and one accumulate runs
+            # down all blocks at once (adding 0.0 leaves a running sum exactly as it was)
+            spread = np.zeros((len(rows) + 1, len(KINDS), len(SOURCES)))
+            spread[np.arange(1, len(rows) + 1), orgs.kind[rows]] = orgs.revenue[rows]
+            totals = np.add.accumulate(spread)[-1].tolist()
+            return {(kind, source): totals[k][s] for k, kind in enumerate(KINDS) for s, source in enumerate(SOURCES)}
         table = self._per_step("revenue", by_kind_and_source)
         return sum(table[(k, s)] for k in kinds for s in sources)
 
