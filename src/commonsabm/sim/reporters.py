@@ -169,8 +169,9 @@ class Reporters:
             for span in (12, 36):
                 old = (born >= self.start_month) & (self.month - born >= span)
                 lived = old & ((died < 0) | (died - born >= span))
-                for code, name in enumerate(KINDS):
-                    table[(name, span)] = (int((old & (kinds == code)).sum()), int((lived & (kinds == code)).sum()))
+                cohorts = np.bincount(kinds[old], minlength=len(KINDS)).tolist()
+                survivors = np.bincount(kinds[lived], minlength=len(KINDS)).tolist()
+                table.update(((name, span), (cohorts[code], survivors[code])) for code, name in enumerate(KINDS))
             return table
         cohort, lived = self._per_step("survival", tally)[(kind, months)]
         return lived / cohort if cohort else float("nan")
@@ -184,7 +185,7 @@ class Reporters:
 
     @property
     def members(self) -> float:
-        return _per_100k(self, int((self.citizens.org >= 0).sum()))
+        return _per_100k(self, np.count_nonzero(self.citizens.org >= 0))
 
     @property
     def volunteer_hours(self) -> float:
@@ -195,12 +196,13 @@ class Reporters:
         def by_kind_and_source():
             orgs = self.orgs
             rows = np.concatenate([orgs.live, [o.index for o in self.closed_this_month]]).astype(np.int64)
-            table = {}
-            for kind in KINDS:
-                # each kind's running totals, organisation by organisation, as one at a time
-                revenue = np.vstack([np.zeros(len(SOURCES)), orgs.revenue[orgs.of_kind(rows, kind)]])
-                table.update(zip(((kind, s) for s in SOURCES), np.add.accumulate(revenue)[-1].tolist()))
-            return table
+            # each kind's running totals, organisation by organisation, as one at a time: every
+            # row is spread into its kind's block, zeros in the others, and one accumulate runs
+            # down all blocks at once (adding 0.0 leaves a running sum exactly as it was)
+            spread = np.zeros((len(rows) + 1, len(KINDS), len(SOURCES)))
+            spread[np.arange(1, len(rows) + 1), orgs.kind[rows]] = orgs.revenue[rows]
+            totals = np.add.accumulate(spread)[-1].tolist()
+            return {(kind, source): totals[k][s] for k, kind in enumerate(KINDS) for s, source in enumerate(SOURCES)}
         table = self._per_step("revenue", by_kind_and_source)
         return sum(table[(k, s)] for k in kinds for s in sources)
 
@@ -309,34 +311,50 @@ class Reporters:
     unmet_need = property(lambda self: self.council.unmet_need)
 
     # ------------------------------------------------------------ residents
-    def _by_status(self) -> np.ndarray:
+    def _by_status(self) -> tuple[np.ndarray, int, float]:
         """Residents by employment status (rows) and whether they gave hours this month
-        (columns: no, yes), counted in one integer pass that every status and volunteering
-        rate reads; counts are whole numbers, so the rates are the same to the last bit as
-        each one's own mean."""
+        (columns: no, yes), which every status and volunteering rate reads, with the
+        conditional claimants and the mean hours of the unemployed found in the same pass.
+
+        Counted status by status with vectorised comparisons: a bincount over five bins is
+        bound by the latency of adding to the same few counters, several times slower.
+        Counts are whole numbers, so the rates are the same to the last bit as each one's own
+        mean; the claimants' hours are the same subset in the same order as before.
+        """
         def tally():
             citizens = self.citizens
-            key = self.scratch("status_key", np.intp)
-            np.multiply(citizens.status, 2, out=key)
-            np.add(key, citizens.active, out=key)
-            return np.bincount(key, minlength=2 * len(STATUSES)).reshape(len(STATUSES), 2)
+            table = np.zeros((len(STATUSES), 2), dtype=np.intp)
+            of_status = self.scratch("of_status", bool)
+            both = self.scratch("of_status_and", bool)
+            for code in range(len(STATUSES)):
+                np.equal(citizens.status, code, out=of_status)
+                residents = np.count_nonzero(of_status)
+                volunteers = np.count_nonzero(np.logical_and(of_status, citizens.active, out=both))
+                table[code] = residents - volunteers, volunteers
+                if code == UNEMPLOYED:
+                    conditional = np.count_nonzero(np.logical_and(
+                        of_status, np.greater(citizens.conditional_share, 0, out=both), out=both))
+                    hours = (float(np.compress(of_status, citizens.hours).mean()) if residents
+                             else float("nan"))
+            return table, conditional, hours
         return self._per_step("by_status", tally)
 
-    employment_rate = property(lambda self: int(self._by_status()[:PART_TIME + 1].sum()) / self.citizens.n)
-    claimant_rate = property(lambda self: int(self._by_status()[UNEMPLOYED].sum()) / self.citizens.n)
-    volunteering_rate = property(lambda self: int(self._by_status()[:, 1].sum()) / self.citizens.n)
+    employment_rate = property(lambda self: int(self._by_status()[0][:PART_TIME + 1].sum()) / self.citizens.n)
+    claimant_rate = property(lambda self: int(self._by_status()[0][UNEMPLOYED].sum()) / self.citizens.n)
+    volunteering_rate = property(lambda self: int(self._by_status()[0][:, 1].sum()) / self.citizens.n)
 
     def free_hours_of(self, status: int) -> float:
         """Mean free hours within one employment status (every status's, once a step)."""
         def by_status():
             totals = np.bincount(self.citizens.status, weights=self.citizens.free_hours, minlength=len(STATUSES))
-            counts = self._by_status().sum(axis=1)
+            counts = self._by_status()[0].sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(counts > 0, totals / counts, np.nan)
         return float(self._per_step("free_hours", by_status)[status])
 
     def volunteering_of(self, status: int) -> float:
-        residents, volunteers = self._by_status()[status].sum(), self._by_status()[status, 1]
+        table = self._by_status()[0]
+        residents, volunteers = table[status].sum(), table[status, 1]
         return float(volunteers / residents) if residents else float("nan")
 
     volunteering_rate_full_time = property(lambda self: self.volunteering_of(0))
@@ -353,19 +371,15 @@ class Reporters:
 
     @property
     def sanction_rate(self) -> float:
-        citizens = self.citizens
-        at_risk = int(((citizens.conditional_share > 0) & (citizens.status == UNEMPLOYED)).sum())
-        return citizens.jobseeker_sanctions_this_month / at_risk if at_risk else 0.0
+        at_risk = int(self._by_status()[1])
+        return self.citizens.jobseeker_sanctions_this_month / at_risk if at_risk else 0.0
 
-    @property
-    def claimant_commoning_hours(self) -> float:
-        if not self._by_status()[UNEMPLOYED].sum():
-            return float("nan")
-        return float(self.citizens.hours[self.citizens.status == UNEMPLOYED].mean())
+    claimant_commoning_hours = property(lambda self: self._by_status()[2])  # mean hours claimants gave
 
     @property
     def poverty_rate(self) -> float:
-        return float((self.citizens.income < self.config.welfare.poverty_line).mean())
+        below = np.less(self.citizens.income, self.config.welfare.poverty_line, out=self.scratch("below", bool))
+        return np.count_nonzero(below) / self.citizens.n
 
     @property
     def income_gini(self) -> float:
