@@ -11,6 +11,7 @@ import pytest
 from commonsabm import CommonsModel
 from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import INACTIVE, PART_TIME, RETIRED, UNEMPLOYED, WEEKS_PER_MONTH
+from commonsabm.sim.volunteering import absorb
 
 
 @pytest.fixture()
@@ -93,6 +94,31 @@ def test_volunteering_decides_as_the_formula_over_everyone(model):
     hours = np.where(now, np.minimum(citizens.free_hours * beh.hours_share * (0.5 + citizens.motivation) * bandwidth,
                                      citizens.free_hours), 0.0)
     assert now.any() and same(new[0], now) and same(new[1], citizens.org) and same(new[2], hours)
+
+
+def test_hours_are_absorbed_and_counted_over_the_volunteers_alone_as_over_everyone(model):
+    """Absorption and the organisations' counts, done over the volunteers ``Citizens.volunteer``
+    returns (the only residents with hours), give what they give over everyone, to the bit,
+    with some organisations offered more than they can use; wear is the burnout by slot."""
+    citizens, orgs, live = model.citizens, model.orgs, model.orgs.live
+    burnout = np.zeros(len(model.organisations) + 1)
+    burnout[live + 1] = orgs.burnout[live]
+    assert same(model.wear(), model.config.behaviour.burnout_quit * burnout[citizens.org + 1])
+    givers = citizens.volunteer(*model.organisation_arrays(), wear=model.wear())
+    assert len(givers) and same(givers, np.flatnonzero(citizens.active))
+    assert not citizens.hours[~citizens.active].any()
+    usable = model.usable_by_slot()
+    usable[1::2] *= 0.3  # a cut that binds for some organisations
+    everyone, alone = absorb(citizens.org, citizens.hours, usable), absorb(citizens.org, citizens.hours, usable, givers)
+    assert same(everyone[0], alone[0]) and same(everyone[1], alone[1])
+    assert (everyone[0] < citizens.hours).any()
+    citizens.hours = everyone[0]
+    columns = ("members", "volunteers", "volunteer_hours", "hours_offered")
+    model.count_members(everyone[1])
+    counted = [getattr(orgs, c)[live].copy() for c in columns]
+    model.count_members(everyone[1], givers)
+    assert all(same(a, getattr(orgs, c)[live]) for a, c in zip(counted, columns))
+    assert counted[1].sum() == len(givers) - np.count_nonzero(citizens.org[givers] < 0)
 
 
 def test_payments_apart_credit_as_one_by_one_and_balance(model):

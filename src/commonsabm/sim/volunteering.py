@@ -28,18 +28,35 @@ from commonsabm.params.months import month_label
 SPLIT_MONTHS = 12
 
 
-def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray,
+           givers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hours each resident gives: what they offer, scaled down in proportion where their
-    organisation is offered more than it can use. Returns (given, offered per slot)."""
-    slot = org + 1
-    offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
-    scale = np.minimum(np.divide(usable, offered_by, out=np.ones_like(offered_by), where=offered_by > 0), 1.0)
-    return offered * scale[slot], offered_by
+    organisation is offered more than it can use. Returns (given, offered per slot).
+
+    ``givers`` (ascending indices) may name the only residents who offer any hours (this
+    month's volunteers, as ``decide`` returns them): the sums and the scaling are then done
+    over them alone. That changes no number: a bincount adds in index order, and adding the
+    others' zeros leaves each sum as it is (x + 0 = x), as their zero hours stay zero."""
+    if givers is None:
+        slot = org + 1
+        offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
+        return offered * scale_by_slot(usable, offered_by)[slot], offered_by
+    slot = org[givers] + 1
+    offered_by = np.bincount(slot, weights=offered[givers], minlength=len(usable))
+    given = np.zeros(len(offered))
+    given[givers] = offered[givers] * scale_by_slot(usable, offered_by)[slot]
+    return given, offered_by
+
+
+def scale_by_slot(usable: np.ndarray, offered_by: np.ndarray) -> np.ndarray:
+    """The share of the hours offered to each slot that it can use (at most 1)."""
+    return np.minimum(np.divide(usable, offered_by, out=np.ones_like(offered_by), where=offered_by > 0), 1.0)
 
 
 def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-           wear: np.ndarray | float) -> None:
-    """``Citizens.volunteer``: who volunteers this month and the hours they offer.
+           wear: np.ndarray | float) -> np.ndarray:
+    """``Citizens.volunteer``: who volunteers this month and the hours they offer; returns
+    the volunteers' indices (ascending), the only residents with any hours.
 
     Whole-array steps in place, in the order each formula is written, so that reusing the
     arrays changes no number; the questions that concern only this month's volunteers (who
@@ -89,6 +106,7 @@ def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarr
     offered *= bandwidth[who]
     citizens.hours = np.zeros(citizens.n)
     citizens.hours[who] = np.minimum(offered, free, out=offered)
+    return who
 
 
 def match(rng: np.random.Generator, nbhd: np.ndarray, n_nbhd: int, reach: int, seekers: np.ndarray,
