@@ -178,6 +178,17 @@ def test_members_volunteers_and_ability_to_give_count_as_bincounts_over_everyone
         assert same(model.market.ability_to_give(), np.minimum(mean / reference, 1.0))
 
 
+@pytest.mark.parametrize("population", [3000, 2999])  # neighbourhoods of one size, and not
+def test_neighbourhood_totals_are_bincounts_to_the_bit(population):
+    model = CommonsModel(population=population, end="2012-12", rng=5)
+    market, citizens, rng = model.market, model.citizens, np.random.default_rng(population)
+    market.neighbourhoods()
+    assert (market._block is None) == (population % citizens.n_nbhd != 0)
+    for values in (citizens.income, rng.lognormal(0, 3, population) * 10.0 ** rng.integers(-8, 8, population),
+                   np.where(rng.random(population) < 0.5, 0.0, rng.standard_normal(population))):
+        assert same(market.total(values), np.bincount(citizens.nbhd, weights=values, minlength=citizens.n_nbhd))
+
+
 class NoMatrixProduct(np.ndarray):
     """The reach matrix that fails any matrix product with it: a float one goes to BLAS."""
 
