@@ -11,7 +11,7 @@ import pytest
 from commonsabm import CommonsModel
 from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import INACTIVE, PART_TIME, RETIRED, UNEMPLOYED, WEEKS_PER_MONTH
-from commonsabm.sim.volunteering import absorb
+from commonsabm.sim.volunteering import absorb, match
 
 
 @pytest.fixture()
@@ -119,6 +119,37 @@ def test_hours_are_absorbed_and_counted_over_the_volunteers_alone_as_over_everyo
     model.count_members(everyone[1], givers)
     assert all(same(a, getattr(orgs, c)[live]) for a, c in zip(counted, columns))
     assert counted[1].sum() == len(givers) - np.count_nonzero(citizens.org[givers] < 0)
+
+
+def test_seekers_join_first_come_first_served_up_to_each_room():
+    """``match`` ranks seekers by organisation with a radix sort and counts: the result is the
+    one-by-one rule, each seeker in index order taking a place at the organisation drawn while
+    it has room, from the same draws."""
+    rng = np.random.default_rng(4)
+    nbhd, n_nbhd, reach = np.repeat(np.arange(12), 50).astype(np.int32), 12, 1
+    for trial in range(30):
+        n_orgs = int(rng.integers(1, 40))
+        org_nbhd, room = rng.integers(0, n_nbhd, n_orgs).astype(np.int32), rng.integers(0, 4, n_orgs)
+        seekers = np.sort(rng.choice(len(nbhd), size=int(rng.integers(1, 400)), replace=False))
+        org_index = rng.permutation(1000)[:n_orgs].astype(np.int32)
+        state = rng.bit_generator.state
+        chosen = match(rng, nbhd, n_nbhd, reach, seekers, org_index, org_nbhd, room)
+        rng.bit_generator.state = state  # the draws again, and the rule one seeker at a time
+        target = (nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % n_nbhd
+        order = np.argsort(org_nbhd, kind="stable")
+        cum = np.cumsum(room[order].astype(float))
+        room_in = np.bincount(org_nbhd, weights=room, minlength=n_nbhd)
+        ok = room_in[target] > 0
+        draws = iter(rng.random(int(ok.sum())))
+        left, expected = room.copy(), np.full(len(seekers), -1)
+        for k in np.flatnonzero(ok):
+            below = cum[org_nbhd[order] < target[k]]
+            lo = below[-1] if len(below) else 0.0
+            c = order[min(np.searchsorted(cum, lo + next(draws) * room_in[target[k]], side="right"), len(cum) - 1)]
+            if left[c] > 0:
+                left[c] -= 1
+                expected[k] = org_index[c]
+        assert same(chosen, expected), trial
 
 
 def test_payments_apart_credit_as_one_by_one_and_balance(model):

@@ -132,10 +132,14 @@ def match(rng: np.random.Generator, nbhd: np.ndarray, n_nbhd: int, reach: int, s
     ok = total[target] > 0
     pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
     candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
-    # first come, first served: accept seekers up to each organisation's room
-    by_org = np.argsort(candidate, kind="stable")
-    sorted_org = candidate[by_org]
-    first = np.searchsorted(sorted_org, sorted_org, side="left")
+    # first come, first served: accept seekers up to each organisation's room. Their order by
+    # organisation, seekers in index order within each: a stable sort of small whole numbers,
+    # which numpy does as a radix sort when they fit in 16 bits; each organisation's first
+    # place in that order from the counts before it
+    small = candidate.astype(np.int16) if len(order) <= np.iinfo(np.int16).max else candidate
+    by_org = np.argsort(small, kind="stable")
+    counts = np.bincount(candidate, minlength=len(order))
+    first = (np.cumsum(counts) - counts)[candidate[by_org]]
     rank = np.empty_like(by_org)
     rank[by_org] = np.arange(len(by_org)) - first
     accepted = rank < room[candidate]
