@@ -152,6 +152,28 @@ def test_seekers_join_first_come_first_served_up_to_each_room():
         assert same(chosen, expected), trial
 
 
+def test_organisations_pay_out_to_their_members_as_by_a_count_over_everyone(model):
+    """``receive_from_organisations`` counts and pays only the payers' members: the shares are
+    those of a count over everyone, and an organisation with no members pays everyone."""
+    citizens = model.citizens
+    with_members = [o for o in model.live_organisations if o.members > 0][:3]
+    empty = model.register("vcs", 0)
+    amounts = [100.0 * (k + 1) for k in range(len(with_members))] + [50.0]
+    slot = citizens.org + 1
+    members = np.bincount(slot, minlength=len(model.organisations) + 1)
+    per_member = np.zeros(len(model.organisations) + 1)
+    for org, amount in zip(with_members, amounts):
+        per_member[org.index + 1] = amount / members[org.index + 1]
+    expected = per_member[slot] + 50.0 / citizens.n
+    cash, income = citizens.cash.copy(), citizens.income.copy()
+    booked = citizens.income_by_source.get("dividends", 0.0)
+    for org in with_members + [empty]:
+        org.cash += 1000.0
+    citizens.receive_from_organisations(with_members + [empty], amounts, "dividends")
+    assert same(citizens.cash, cash + expected) and same(citizens.income, income + expected)
+    assert citizens.income_by_source["dividends"] == booked + float(expected.sum())
+
+
 def test_payments_apart_credit_as_one_by_one_and_balance(model):
     citizens, economy = model.citizens, model.economy
     cash, income = citizens.cash.copy(), citizens.income.copy()

@@ -257,9 +257,15 @@ class Citizens:
         """
         if not orgs:
             return
-        per_member = np.zeros(len(self.model.organisations) + 1)
+        size = len(self.model.organisations) + 1
         slot = self.org + 1
-        members = np.bincount(slot, minlength=len(per_member))
+        # only the payers' members are counted and paid: a lookup finds them, in index order
+        paying = np.zeros(size, dtype=bool)
+        paying[[org.index + 1 for org in orgs]] = True
+        paid = np.flatnonzero(paying[slot])
+        paid_slot = slot[paid]
+        members = np.bincount(paid_slot, minlength=size)
+        per_member = np.zeros(size)
         everyone = 0.0
         for org, amount in zip(orgs, amounts):
             org.cash -= amount
@@ -267,8 +273,8 @@ class Citizens:
                 per_member[org.index + 1] = amount / members[org.index + 1]
             else:
                 everyone += amount
-        per_member[0] = 0.0
-        shares = np.take(per_member, slot)
+        shares = np.zeros(self.n)
+        shares[paid] = per_member[paid_slot]
         if everyone:  # adding a share of nothing changes nothing: skip the pass
             shares += everyone / self.n
         self._credit(None, shares, None, channel)
