@@ -80,6 +80,8 @@ def test_volunteering_decides_as_the_formula_over_everyone(model):
     citizens.active, citizens.org[:] = active, org
     rng.bit_generator.state = state
     bandwidth = citizens.bandwidth
+    assert citizens.sanctioned.any() and same(bandwidth, np.clip(
+        1.0 - beh.stress_bandwidth * citizens.stress - beh.sanction_bandwidth * citizens.sanctioned, 0.0, 1.0))
     free_share = citizens.free_hours / model.config.time.discretionary_hours
     peers = (citizens.ties @ active.astype(np.float32)) * citizens.inverse_degree
     propensity = np.clip(citizens.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)

@@ -375,8 +375,12 @@ class Citizens:
     def bandwidth(self) -> np.ndarray:
         """Cognitive space left for commoning after financial stress and sanctions."""
         beh = self.model.config.behaviour
-        return np.clip(1.0 - beh.stress_bandwidth * self.stress
-                       - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
+        # in place, in the formula's order: 1 - stress's share - the sanction's share, where the
+        # sanction's is subtracted only where one runs (elsewhere it is 0, and x - 0 = x)
+        bandwidth = np.multiply(beh.stress_bandwidth, self.stress)
+        np.subtract(1.0, bandwidth, out=bandwidth)
+        bandwidth[self.sanctioned] -= beh.sanction_bandwidth
+        return np.clip(bandwidth, 0.0, 1.0, out=bandwidth)
 
     # ------------------------------------------------------------------ commoning
     def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
