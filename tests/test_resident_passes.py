@@ -76,6 +76,11 @@ def test_volunteering_decides_as_the_formula_over_everyone(model):
 
     citizens.volunteer(*arrays, wear=wear)
     new = (citizens.active.copy(), citizens.org.copy(), citizens.hours.copy())
+    citizens.active, citizens.org[:] = active.copy(), org  # wear by organisation: the same decision
+    rng.bit_generator.state = state
+    assert wear[active].any()  # some volunteers are worn: the lookup matters
+    citizens.volunteer(*arrays, wear_by_slot=model.wear_by_slot())
+    assert all(same(a, b) for a, b in zip(new, (citizens.active, citizens.org, citizens.hours)))
 
     citizens.active, citizens.org[:] = active, org
     rng.bit_generator.state = state

@@ -384,16 +384,18 @@ class Citizens:
 
     # ------------------------------------------------------------------ commoning
     def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-                  wear: np.ndarray | float = 0.0) -> np.ndarray:
+                  wear: np.ndarray | float = 0.0, wear_by_slot: np.ndarray | None = None) -> np.ndarray:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
         also needs an organisation within reach with room. ``wear`` is each resident's
-        further chance of stopping because their organisation's volunteers are worn out. The
-        hours set are those offered; the model then bounds them (``volunteering.absorb``).
-        Returns the volunteers' indices (ascending): nobody else has any hours.
+        further chance of stopping because their organisation's volunteers are worn out;
+        ``wear_by_slot`` gives it by organisation instead (``CommonsModel.wear_by_slot``),
+        looked up for this month's volunteers only. The hours set are those offered; the
+        model then bounds them (``volunteering.absorb``). Returns the volunteers' indices
+        (ascending): nobody else has any hours.
         """
-        return decide(self, org_index, org_nbhd, room, wear)
+        return decide(self, org_index, org_nbhd, room, wear, wear_by_slot)
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:

@@ -191,15 +191,19 @@ class CommonsModel(Reporters, mesa.Model):
         usable[live + 1] = self.orgs.usable_hours(self.config, live)
         return usable
 
-    def wear(self) -> np.ndarray:
-        """Each resident's further monthly chance of stopping volunteering: worn-out
-        volunteers leave an organisation in proportion to its burnout."""
-        burnout = np.zeros(len(self.organisations) + 1)  # slot 0: residents who belong to none
+    def wear_by_slot(self) -> np.ndarray:
+        """Each organisation's volunteers' further monthly chance of stopping, by register slot
+        (index + 1; slot 0, residents who belong to none: 0): worn-out volunteers leave an
+        organisation in proportion to its burnout."""
+        burnout = np.zeros(len(self.organisations) + 1)
         live = self.orgs.live
         burnout[live + 1] = self.orgs.burnout[live]
-        # the same product for each resident, taken once per slot before the lookup
         burnout *= self.config.behaviour.burnout_quit
-        return burnout[self.citizens.org + 1]
+        return burnout
+
+    def wear(self) -> np.ndarray:
+        """``wear_by_slot`` for each resident, by the organisation they belong to."""
+        return self.wear_by_slot()[self.citizens.org + 1]
 
     def scratch(self, key: str, dtype) -> np.ndarray:
         """A resident-length scratch array kept for the run, so monthly passes that fill one
@@ -271,7 +275,7 @@ class CommonsModel(Reporters, mesa.Model):
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
-        givers = citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
+        givers = citizens.volunteer(*self.organisation_arrays(), wear_by_slot=self.wear_by_slot())
         # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
         citizens.hours, offered = absorb(citizens.org, citizens.hours, self.usable_by_slot(), givers)
         self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,

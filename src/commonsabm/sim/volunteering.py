@@ -54,7 +54,7 @@ def scale_by_slot(usable: np.ndarray, offered_by: np.ndarray) -> np.ndarray:
 
 
 def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-           wear: np.ndarray | float) -> np.ndarray:
+           wear: np.ndarray | float, wear_by_slot: np.ndarray | None = None) -> np.ndarray:
     """``Citizens.volunteer``: who volunteers this month and the hours they offer; returns
     the volunteers' indices (ascending), the only residents with any hours.
 
@@ -84,7 +84,11 @@ def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarr
     keep = np.subtract(1, propensity[was])  # (1 - quit x (1 - propensity)) x (1 - wear)
     keep *= beh.quit_rate
     np.subtract(1, keep, out=keep)
-    keep *= 1 - (wear[was] if np.ndim(wear) else wear)
+    if wear_by_slot is not None:  # the same numbers as a resident-length wear, for them alone
+        wear = wear_by_slot[citizens.org[was] + 1]
+    elif np.ndim(wear):
+        wear = wear[was]
+    keep *= 1 - wear
     stays = was[(draw[was] < keep) & has_time[was]]
     propensity *= beh.join_rate
     start = draw < propensity
