@@ -11,6 +11,7 @@ import pytest
 from commonsabm import CommonsModel
 from commonsabm.sim.citizens import only
 from commonsabm.sim.terms import INACTIVE, PART_TIME, RETIRED, UNEMPLOYED, WEEKS_PER_MONTH
+from commonsabm.sim.volunteering import absorb, match
 
 
 @pytest.fixture()
@@ -75,10 +76,17 @@ def test_volunteering_decides_as_the_formula_over_everyone(model):
 
     citizens.volunteer(*arrays, wear=wear)
     new = (citizens.active.copy(), citizens.org.copy(), citizens.hours.copy())
+    citizens.active, citizens.org[:] = active.copy(), org  # wear by organisation: the same decision
+    rng.bit_generator.state = state
+    assert wear[active].any()  # some volunteers are worn: the lookup matters
+    citizens.volunteer(*arrays, wear_by_slot=model.wear_by_slot())
+    assert all(same(a, b) for a, b in zip(new, (citizens.active, citizens.org, citizens.hours)))
 
     citizens.active, citizens.org[:] = active, org
     rng.bit_generator.state = state
     bandwidth = citizens.bandwidth
+    assert citizens.sanctioned.any() and same(bandwidth, np.clip(
+        1.0 - beh.stress_bandwidth * citizens.stress - beh.sanction_bandwidth * citizens.sanctioned, 0.0, 1.0))
     free_share = citizens.free_hours / model.config.time.discretionary_hours
     peers = (citizens.ties @ active.astype(np.float32)) * citizens.inverse_degree
     propensity = np.clip(citizens.motivation * free_share * bandwidth * (1 + beh.peer_effect * peers), 0.0, 1.0)
@@ -93,6 +101,84 @@ def test_volunteering_decides_as_the_formula_over_everyone(model):
     hours = np.where(now, np.minimum(citizens.free_hours * beh.hours_share * (0.5 + citizens.motivation) * bandwidth,
                                      citizens.free_hours), 0.0)
     assert now.any() and same(new[0], now) and same(new[1], citizens.org) and same(new[2], hours)
+
+
+def test_hours_are_absorbed_and_counted_over_the_volunteers_alone_as_over_everyone(model):
+    """Absorption and the organisations' counts, done over the volunteers ``Citizens.volunteer``
+    returns (the only residents with hours), give what they give over everyone, to the bit,
+    with some organisations offered more than they can use; wear is the burnout by slot."""
+    citizens, orgs, live = model.citizens, model.orgs, model.orgs.live
+    burnout = np.zeros(len(model.organisations) + 1)
+    burnout[live + 1] = orgs.burnout[live]
+    assert same(model.wear(), model.config.behaviour.burnout_quit * burnout[citizens.org + 1])
+    givers = citizens.volunteer(*model.organisation_arrays(), wear=model.wear())
+    assert len(givers) and same(givers, np.flatnonzero(citizens.active))
+    assert not citizens.hours[~citizens.active].any()
+    usable = model.usable_by_slot()
+    usable[1::2] *= 0.3  # a cut that binds for some organisations
+    everyone, alone = absorb(citizens.org, citizens.hours, usable), absorb(citizens.org, citizens.hours, usable, givers)
+    assert same(everyone[0], alone[0]) and same(everyone[1], alone[1])
+    assert (everyone[0] < citizens.hours).any()
+    citizens.hours = everyone[0]
+    columns = ("members", "volunteers", "volunteer_hours", "hours_offered")
+    model.count_members(everyone[1])
+    counted = [getattr(orgs, c)[live].copy() for c in columns]
+    model.count_members(everyone[1], givers)
+    assert all(same(a, getattr(orgs, c)[live]) for a, c in zip(counted, columns))
+    assert counted[1].sum() == len(givers) - np.count_nonzero(citizens.org[givers] < 0)
+
+
+def test_seekers_join_first_come_first_served_up_to_each_room():
+    """``match`` ranks seekers by organisation with a radix sort and counts: the result is the
+    one-by-one rule, each seeker in index order taking a place at the organisation drawn while
+    it has room, from the same draws."""
+    rng = np.random.default_rng(4)
+    nbhd, n_nbhd, reach = np.repeat(np.arange(12), 50).astype(np.int32), 12, 1
+    for trial in range(30):
+        n_orgs = int(rng.integers(1, 40))
+        org_nbhd, room = rng.integers(0, n_nbhd, n_orgs).astype(np.int32), rng.integers(0, 4, n_orgs)
+        seekers = np.sort(rng.choice(len(nbhd), size=int(rng.integers(1, 400)), replace=False))
+        org_index = rng.permutation(1000)[:n_orgs].astype(np.int32)
+        state = rng.bit_generator.state
+        chosen = match(rng, nbhd, n_nbhd, reach, seekers, org_index, org_nbhd, room)
+        rng.bit_generator.state = state  # the draws again, and the rule one seeker at a time
+        target = (nbhd[seekers] + rng.integers(-reach, reach + 1, len(seekers))) % n_nbhd
+        order = np.argsort(org_nbhd, kind="stable")
+        cum = np.cumsum(room[order].astype(float))
+        room_in = np.bincount(org_nbhd, weights=room, minlength=n_nbhd)
+        ok = room_in[target] > 0
+        draws = iter(rng.random(int(ok.sum())))
+        left, expected = room.copy(), np.full(len(seekers), -1)
+        for k in np.flatnonzero(ok):
+            below = cum[org_nbhd[order] < target[k]]
+            lo = below[-1] if len(below) else 0.0
+            c = order[min(np.searchsorted(cum, lo + next(draws) * room_in[target[k]], side="right"), len(cum) - 1)]
+            if left[c] > 0:
+                left[c] -= 1
+                expected[k] = org_index[c]
+        assert same(chosen, expected), trial
+
+
+def test_organisations_pay_out_to_their_members_as_by_a_count_over_everyone(model):
+    """``receive_from_organisations`` counts and pays only the payers' members: the shares are
+    those of a count over everyone, and an organisation with no members pays everyone."""
+    citizens = model.citizens
+    with_members = [o for o in model.live_organisations if o.members > 0][:3]
+    empty = model.register("vcs", 0)
+    amounts = [100.0 * (k + 1) for k in range(len(with_members))] + [50.0]
+    slot = citizens.org + 1
+    members = np.bincount(slot, minlength=len(model.organisations) + 1)
+    per_member = np.zeros(len(model.organisations) + 1)
+    for org, amount in zip(with_members, amounts):
+        per_member[org.index + 1] = amount / members[org.index + 1]
+    expected = per_member[slot] + 50.0 / citizens.n
+    cash, income = citizens.cash.copy(), citizens.income.copy()
+    booked = citizens.income_by_source.get("dividends", 0.0)
+    for org in with_members + [empty]:
+        org.cash += 1000.0
+    citizens.receive_from_organisations(with_members + [empty], amounts, "dividends")
+    assert same(citizens.cash, cash + expected) and same(citizens.income, income + expected)
+    assert citizens.income_by_source["dividends"] == booked + float(expected.sum())
 
 
 def test_payments_apart_credit_as_one_by_one_and_balance(model):
@@ -150,6 +236,17 @@ def test_members_volunteers_and_ability_to_give_count_as_bincounts_over_everyone
                 / np.maximum(np.bincount(citizens.nbhd, minlength=citizens.n_nbhd), 1))
         reference = model.config.behaviour.giving_reference_income
         assert same(model.market.ability_to_give(), np.minimum(mean / reference, 1.0))
+
+
+@pytest.mark.parametrize("population", [3000, 2999])  # neighbourhoods of one size, and not
+def test_neighbourhood_totals_are_bincounts_to_the_bit(population):
+    model = CommonsModel(population=population, end="2012-12", rng=5)
+    market, citizens, rng = model.market, model.citizens, np.random.default_rng(population)
+    market.neighbourhoods()
+    assert (market._block is None) == (population % citizens.n_nbhd != 0)
+    for values in (citizens.income, rng.lognormal(0, 3, population) * 10.0 ** rng.integers(-8, 8, population),
+                   np.where(rng.random(population) < 0.5, 0.0, rng.standard_normal(population))):
+        assert same(market.total(values), np.bincount(citizens.nbhd, weights=values, minlength=citizens.n_nbhd))
 
 
 class NoMatrixProduct(np.ndarray):

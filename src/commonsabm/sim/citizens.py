@@ -263,9 +263,15 @@ class Citizens:
         """
         if not orgs:
             return
-        per_member = np.zeros(len(self.model.organisations) + 1)
+        size = len(self.model.organisations) + 1
         slot = self.org + 1
-        members = np.bincount(slot, minlength=len(per_member))
+        # only the payers' members are counted and paid: a lookup finds them, in index order
+        paying = np.zeros(size, dtype=bool)
+        paying[[org.index + 1 for org in orgs]] = True
+        paid = np.flatnonzero(paying[slot])
+        paid_slot = slot[paid]
+        members = np.bincount(paid_slot, minlength=size)
+        per_member = np.zeros(size)
         everyone = 0.0
         for org, amount in zip(orgs, amounts):
             org.cash -= amount
@@ -273,8 +279,8 @@ class Citizens:
                 per_member[org.index + 1] = amount / members[org.index + 1]
             else:
                 everyone += amount
-        per_member[0] = 0.0
-        shares = np.take(per_member, slot)
+        shares = np.zeros(self.n)
+        shares[paid] = per_member[paid_slot]
         if everyone:  # adding a share of nothing changes nothing: skip the pass
             shares += everyone / self.n
         self._credit(None, shares, None, channel)
@@ -375,20 +381,27 @@ class Citizens:
     def bandwidth(self) -> np.ndarray:
         """Cognitive space left for commoning after financial stress and sanctions."""
         beh = self.model.config.behaviour
-        return np.clip(1.0 - beh.stress_bandwidth * self.stress
-                       - beh.sanction_bandwidth * self.sanctioned, 0.0, 1.0)
+        # in place, in the formula's order: 1 - stress's share - the sanction's share, where the
+        # sanction's is subtracted only where one runs (elsewhere it is 0, and x - 0 = x)
+        bandwidth = np.multiply(beh.stress_bandwidth, self.stress)
+        np.subtract(1.0, bandwidth, out=bandwidth)
+        bandwidth[self.sanctioned] -= beh.sanction_bandwidth
+        return np.clip(bandwidth, 0.0, 1.0, out=bandwidth)
 
     # ------------------------------------------------------------------ commoning
     def volunteer(self, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-                  wear: np.ndarray | float = 0.0) -> None:
+                  wear: np.ndarray | float = 0.0, wear_by_slot: np.ndarray | None = None) -> np.ndarray:
         """Decide who gives hours to the commons this month, and how many.
 
         Propensity rises with motivation, free time, bandwidth and active peers; a newcomer
         also needs an organisation within reach with room. ``wear`` is each resident's
-        further chance of stopping because their organisation's volunteers are worn out. The
-        hours set are those offered; the model then bounds them (``volunteering.absorb``).
+        further chance of stopping because their organisation's volunteers are worn out;
+        ``wear_by_slot`` gives it by organisation instead (``CommonsModel.wear_by_slot``),
+        looked up for this month's volunteers only. The hours set are those offered; the
+        model then bounds them (``volunteering.absorb``). Returns the volunteers' indices
+        (ascending): nobody else has any hours.
         """
-        decide(self, org_index, org_nbhd, room, wear)
+        return decide(self, org_index, org_nbhd, room, wear, wear_by_slot)
 
     def join(self, seekers: np.ndarray, org_index: np.ndarray, org_nbhd: np.ndarray,
              room: np.ndarray) -> np.ndarray:

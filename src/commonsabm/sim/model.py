@@ -207,13 +207,19 @@ class CommonsModel(Reporters, mesa.Model):
         usable[live + 1] = self.orgs.usable_hours(self.config, live)
         return usable
 
-    def wear(self) -> np.ndarray:
-        """Each resident's further monthly chance of stopping volunteering: worn-out
-        volunteers leave an organisation in proportion to its burnout."""
-        burnout = np.zeros(len(self.organisations) + 1)  # slot 0: residents who belong to none
+    def wear_by_slot(self) -> np.ndarray:
+        """Each organisation's volunteers' further monthly chance of stopping, by register slot
+        (index + 1; slot 0, residents who belong to none: 0): worn-out volunteers leave an
+        organisation in proportion to its burnout."""
+        burnout = np.zeros(len(self.organisations) + 1)
         live = self.orgs.live
         burnout[live + 1] = self.orgs.burnout[live]
-        return self.config.behaviour.burnout_quit * burnout[self.citizens.org + 1]
+        burnout *= self.config.behaviour.burnout_quit
+        return burnout
+
+    def wear(self) -> np.ndarray:
+        """``wear_by_slot`` for each resident, by the organisation they belong to."""
+        return self.wear_by_slot()[self.citizens.org + 1]
 
     def scratch(self, key: str, dtype) -> np.ndarray:
         """A resident-length scratch array kept for the run, so monthly passes that fill one
@@ -223,23 +229,30 @@ class CommonsModel(Reporters, mesa.Model):
             buffers[key] = np.empty(self.citizens.n, dtype=dtype)
         return buffers[key]
 
-    def count_members(self, offered: np.ndarray | None = None) -> None:
+    def count_members(self, offered: np.ndarray | None = None, givers: np.ndarray | None = None) -> None:
         """Each organisation's members, active volunteers, hours given and (after volunteering,
-        ``offered`` by slot) hours offered."""
+        ``offered`` by slot) hours offered.
+
+        ``givers`` may name the active residents (ascending indices), the only ones with any
+        hours, as ``Citizens.volunteer`` returns them: volunteers and hours are then counted over
+        them alone. The numbers are the same (bincount adds in index order; adding zeros
+        changes no sum)."""
         citizens = self.citizens
         size = len(self.organisations) + 1
         slot = self.scratch("slot", np.intp)  # slot 0 collects residents who belong to none
         np.add(citizens.org, 1, out=slot)
-        hours = np.bincount(slot, weights=citizens.hours, minlength=size)
-        offered = hours if offered is None else offered
         orgs = self.orgs
         live = orgs.live
-        # members and volunteers in one integer count, by slot and whether active
-        np.multiply(slot, 2, out=slot)
-        np.add(slot, citizens.active, out=slot)
-        by_slot = np.bincount(slot, minlength=2 * size).reshape(size, 2)
-        orgs.members[live] = by_slot.sum(axis=1)[live + 1]
-        orgs.volunteers[live] = by_slot[live + 1, 1]
+        if givers is None:
+            hours = np.bincount(slot, weights=citizens.hours, minlength=size)
+            volunteers = np.bincount(slot[citizens.active], minlength=size)
+        else:
+            giving = slot[givers]
+            hours = np.bincount(giving, weights=citizens.hours[givers], minlength=size)
+            volunteers = np.bincount(giving, minlength=size)
+        offered = hours if offered is None else offered
+        orgs.members[live] = np.bincount(slot, minlength=size)[live + 1]
+        orgs.volunteers[live] = volunteers[live + 1]
         orgs.volunteer_hours[live] = hours[live + 1]
         orgs.hours_offered[live] = offered[live + 1]
 
@@ -278,13 +291,12 @@ class CommonsModel(Reporters, mesa.Model):
         self.pay_dividends()
         citizens.budget_time(hours)
         citizens.feel_stress()
-        citizens.volunteer(*self.organisation_arrays(), wear=self.wear())
+        givers = citizens.volunteer(*self.organisation_arrays(), wear_by_slot=self.wear_by_slot())
         # each organisation takes only the hours it can organise (docs/ODD.md §7.6)
-        citizens.hours, offered = absorb(citizens.org, citizens.hours,
-                                         self.usable_by_slot())
+        citizens.hours, offered = absorb(citizens.org, citizens.hours, self.usable_by_slot(), givers)
         self.time_split.observe(self.month, citizens.free_share, citizens.bandwidth_now,
                                 citizens.hours, citizens.active)
-        self.count_members(offered)
+        self.count_members(offered, givers)
         for prime in self.primes:  # after volunteering: organisations weigh offers with this month's volunteers
             prime.refer_work()
         self.shop(citizens.spend())

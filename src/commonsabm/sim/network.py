@@ -74,11 +74,10 @@ class ActivePeers:
         if len(changed) > self.RECOUNT_SHARE * len(active):
             self.count = self.ties @ active.astype(np.float32)
         elif len(changed):
-            indptr = self.ties.indptr
-            starts, lengths = indptr[changed], np.diff(indptr)[changed]
-            # the positions of every changed resident's ties in ``indices``, as one array
-            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-            signs = np.where(active[changed], 1.0, -1.0).astype(np.float32)
-            np.add.at(self.count, self.ties.indices[offsets], np.repeat(signs, lengths))
+            # the changed residents' rows, transposed, times +1 (started) or -1 (stopped): scipy's
+            # compiled slice and product, about twice as fast as gathering the ties' positions and
+            # adding them with np.add.at (whole numbers in float32: the same counts to the bit)
+            signs = np.where(active[changed], np.float32(1.0), np.float32(-1.0))
+            self.count += self.ties[changed].T @ signs
         self.basis = active.copy()
         return self.count

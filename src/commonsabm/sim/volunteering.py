@@ -28,18 +28,35 @@ from commonsabm.params.months import month_label
 SPLIT_MONTHS = 12
 
 
-def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray,
+           givers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hours each resident gives: what they offer, scaled down in proportion where their
-    organisation is offered more than it can use. Returns (given, offered per slot)."""
-    slot = org + 1
-    offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
-    scale = np.minimum(np.divide(usable, offered_by, out=np.ones_like(offered_by), where=offered_by > 0), 1.0)
-    return offered * scale[slot], offered_by
+    organisation is offered more than it can use. Returns (given, offered per slot).
+
+    ``givers`` (ascending indices) may name the only residents who offer any hours (this
+    month's volunteers, as ``decide`` returns them): the sums and the scaling are then done
+    over them alone. That changes no number: a bincount adds in index order, and adding the
+    others' zeros leaves each sum as it is (x + 0 = x), as their zero hours stay zero."""
+    if givers is None:
+        slot = org + 1
+        offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
+        return offered * scale_by_slot(usable, offered_by)[slot], offered_by
+    slot = org[givers] + 1
+    offered_by = np.bincount(slot, weights=offered[givers], minlength=len(usable))
+    given = np.zeros(len(offered))
+    given[givers] = offered[givers] * scale_by_slot(usable, offered_by)[slot]
+    return given, offered_by
+
+
+def scale_by_slot(usable: np.ndarray, offered_by: np.ndarray) -> np.ndarray:
+    """The share of the hours offered to each slot that it can use (at most 1)."""
+    return np.minimum(np.divide(usable, offered_by, out=np.ones_like(offered_by), where=offered_by > 0), 1.0)
 
 
 def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarray,
-           wear: np.ndarray | float) -> None:
-    """``Citizens.volunteer``: who volunteers this month and the hours they offer.
+           wear: np.ndarray | float, wear_by_slot: np.ndarray | None = None) -> np.ndarray:
+    """``Citizens.volunteer``: who volunteers this month and the hours they offer; returns
+    the volunteers' indices (ascending), the only residents with any hours.
 
     Whole-array steps in place, in the order each formula is written, so that reusing the
     arrays changes no number; the questions that concern only this month's volunteers (who
@@ -67,7 +84,11 @@ def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarr
     keep = np.subtract(1, propensity[was])  # (1 - quit x (1 - propensity)) x (1 - wear)
     keep *= beh.quit_rate
     np.subtract(1, keep, out=keep)
-    keep *= 1 - (wear[was] if np.ndim(wear) else wear)
+    if wear_by_slot is not None:  # the same numbers as a resident-length wear, for them alone
+        wear = wear_by_slot[citizens.org[was] + 1]
+    elif np.ndim(wear):
+        wear = wear[was]
+    keep *= 1 - wear
     stays = was[(draw[was] < keep) & has_time[was]]
     propensity *= beh.join_rate
     start = draw < propensity
@@ -89,6 +110,7 @@ def decide(citizens, org_index: np.ndarray, org_nbhd: np.ndarray, room: np.ndarr
     offered *= bandwidth[who]
     citizens.hours = np.zeros(citizens.n)
     citizens.hours[who] = np.minimum(offered, free, out=offered)
+    return who
 
 
 def match(rng: np.random.Generator, nbhd: np.ndarray, n_nbhd: int, reach: int, seekers: np.ndarray,
@@ -114,10 +136,14 @@ def match(rng: np.random.Generator, nbhd: np.ndarray, n_nbhd: int, reach: int, s
     ok = total[target] > 0
     pick = lo[target[ok]] + rng.random(int(ok.sum())) * total[target[ok]]
     candidate = order[np.minimum(np.searchsorted(cum, pick, side="right"), len(cum) - 1)]
-    # first come, first served: accept seekers up to each organisation's room
-    by_org = np.argsort(candidate, kind="stable")
-    sorted_org = candidate[by_org]
-    first = np.searchsorted(sorted_org, sorted_org, side="left")
+    # first come, first served: accept seekers up to each organisation's room. Their order by
+    # organisation, seekers in index order within each: a stable sort of small whole numbers,
+    # which numpy does as a radix sort when they fit in 16 bits; each organisation's first
+    # place in that order from the counts before it
+    small = candidate.astype(np.int16) if len(order) <= np.iinfo(np.int16).max else candidate
+    by_org = np.argsort(small, kind="stable")
+    counts = np.bincount(candidate, minlength=len(order))
+    first = (np.cumsum(counts) - counts)[candidate[by_org]]
     rank = np.empty_like(by_org)
     rank[by_org] = np.arange(len(by_org)) - first
     accepted = rank < room[candidate]
