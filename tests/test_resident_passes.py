@@ -273,3 +273,14 @@ def test_counts_within_reach_are_the_float_product_without_one(reach):
     while model.running:  # founding and the market, every month, multiply nothing by it
         model.step()
     assert model.steps == 18
+
+
+def test_absorb_with_no_volunteers_gives_no_hours_and_float_sums():
+    """A month in which nobody volunteers (a place with no room, a join rate of 0): numpy's
+    bincount of nothing counts in integers, which the scaling must not inherit."""
+    from commonsabm.sim.volunteering import absorb
+
+    org = np.array([0, -1, 1, 0])
+    given, offered_by = absorb(org, np.zeros(4), np.array([np.inf, 5.0, 5.0]), np.array([], dtype=np.intp))
+    assert given.dtype == offered_by.dtype == np.float64
+    assert not given.any() and not offered_by.any()

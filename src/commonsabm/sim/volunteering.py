@@ -42,7 +42,8 @@ def absorb(org: np.ndarray, offered: np.ndarray, usable: np.ndarray,
         offered_by = np.bincount(slot, weights=offered, minlength=len(usable))
         return offered * scale_by_slot(usable, offered_by)[slot], offered_by
     slot = org[givers] + 1
-    offered_by = np.bincount(slot, weights=offered[givers], minlength=len(usable))
+    # with no givers at all numpy's bincount ignores the weights and counts in integers
+    offered_by = np.bincount(slot, weights=offered[givers], minlength=len(usable)).astype(float, copy=False)
     given = np.zeros(len(offered))
     given[givers] = offered[givers] * scale_by_slot(usable, offered_by)[slot]
     return given, offered_by
